@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings shared by every Skylens target.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "skylens",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "skylens", targets: ["skylens"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // Layer 0: the pure domain. No I/O, no clock, no logging.
+        .target(name: "SkylensCore", dependencies: ["CByteSearch"], swiftSettings: swiftSettings),
+        // glibc's memmem for the pattern matcher (a pure function; Swift's Glibc module hides it).
+        .target(name: "CByteSearch"),
+
+        // Layer 1: wire formats, storage.
+        .target(name: "SkylensWire", dependencies: ["SkylensCore"], swiftSettings: swiftSettings),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "SkylensStorage",
+            dependencies: [
+                "SkylensCore", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+
+        // Layer 2: composition root and the collector's client.
+        .target(
+            name: "SkylensServer",
+            dependencies: [
+                "SkylensCore", "SkylensWire", "SkylensStorage",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "SkylensClient",
+            dependencies: [
+                "SkylensCore", "SkylensWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Layer 3: the command tree.
+        .executableTarget(
+            name: "skylens",
+            dependencies: [
+                "SkylensCore", "SkylensWire", "SkylensServer", "SkylensClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: the real collector on 127.0.0.1:0 with a temporary data directory.
+        .target(
+            name: "SkylensTesting",
+            dependencies: ["SkylensCore", "SkylensServer", "SkylensClient"],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "SkylensCoreTests", dependencies: ["SkylensCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "SkylensWireTests", dependencies: ["SkylensWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "SkylensStorageTests", dependencies: ["SkylensStorage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SkylensServerTests",
+            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

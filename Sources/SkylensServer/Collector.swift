@@ -1,0 +1,67 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import SkylensCore
+import SkylensStorage
+import UnixSignals
+
+/// The composition root: builds every part of the collector from a configuration. Production (`skylens serve`) and
+/// the integration tests both go through ``build(configuration:wallClock:logger:)``.
+package struct Collector: Sendable {
+    package let configuration: CollectorConfiguration
+    package let store: SQLiteLogStore
+    package let liveTail: LiveTail
+    package let writer: GroupCommitWriter
+    /// The port the HTTP server bound, once it is running (useful with port 0).
+    package let boundPort: LockedState<Int?>
+    package let services: [any Service]
+    let logger: Logger
+
+    package static func build(configuration: CollectorConfiguration, wallClock: any WallClock = SystemWallClock(),
+                              logger: Logger) throws -> Collector {
+        let database = try SkylensDatabase(directory: configuration.dataDirectory)
+        let store = SQLiteLogStore(database: database, compressionLevel: configuration.compressionLevel,
+                                   sealBytes: configuration.sealBytes)
+        let liveTail = LiveTail()
+        let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
+        let logs = LogsAPI(store: store, writer: writer, wallClock: wallClock, region: configuration.region,
+                           accountID: configuration.accountID)
+        let router = AWSRouter.build(logs: logs, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
+                                     startedAt: wallClock.nowMillis(), logger: logger)
+        let boundPort = LockedState<Int?>(nil)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skylens"),
+            onServerRunning: { channel in
+                boundPort.withLock { $0 = channel.localAddress?.port }
+            },
+            logger: logger
+        )
+        let maintenance = LogMaintenanceService(
+            store: store, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
+            sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
+        // ServiceGroup stops services in reverse order: the HTTP server first (no new requests), then maintenance,
+        // then the writer, which commits whatever is still pending before it returns.
+        return Collector(configuration: configuration, store: store, liveTail: liveTail, writer: writer, boundPort: boundPort,
+                         services: [writer, maintenance, LiveTailCloser(liveTail: liveTail), app], logger: logger)
+    }
+
+    /// Runs until SIGINT/SIGTERM (or until the surrounding task is cancelled), then shuts down gracefully.
+    package func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger))
+        try await group.run()
+    }
+}
+
+/// Ends live-tail streams when the collector shuts down, so open `--follow` responses complete.
+struct LiveTailCloser: Service {
+    let liveTail: LiveTail
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        liveTail.finishAll()
+    }
+}

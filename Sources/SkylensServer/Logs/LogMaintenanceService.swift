@@ -1,0 +1,60 @@
+import Logging
+import ServiceLifecycle
+import SkylensCore
+
+/// Seals hot events into compressed blocks and sweeps data past retention, on an injected clock.
+package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
+    let store: any LogStore
+    let clock: C
+    let wallClock: any WallClock
+    let interval: Duration
+    let sealAge: Duration
+    let retentionInterval: Duration
+    let logger: Logger
+
+    package init(store: any LogStore, clock: C, wallClock: any WallClock, interval: Duration, sealAge: Duration,
+                 retentionInterval: Duration, logger: Logger) {
+        self.store = store
+        self.clock = clock
+        self.wallClock = wallClock
+        self.interval = interval
+        self.sealAge = sealAge
+        self.retentionInterval = retentionInterval
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        var sinceSweep = Duration.zero
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                try await cancelWhenGracefulShutdown { [clock, interval] in try await clock.sleep(for: interval) }
+            } catch {
+                break
+            }
+            sinceSweep += interval
+            await tick(sweep: sinceSweep >= retentionInterval)
+            if sinceSweep >= retentionInterval { sinceSweep = .zero }
+        }
+    }
+
+    /// One round of work: seal what is old enough, and sweep when asked.
+    package func tick(sweep: Bool) async {
+        let now = wallClock.nowMillis()
+        do {
+            _ = try await store.sealHotEvents(olderThan: now - sealAge.milliseconds)
+            if sweep {
+                let removed = try await store.sweepExpired(now: now)
+                if removed > 0 { logger.info("retention removed events", metadata: ["events": "\(removed)"]) }
+            }
+        } catch {
+            logger.error("log maintenance failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+
+/// The one SQLite database of a collector: a WAL-mode pool (one writer, concurrent snapshot readers) and its
+/// immutable migrations.
+package final class SkylensDatabase: Sendable {
+    package let pool: DatabasePool
+
+    /// Opens (creating if needed) `skylens.sqlite` in `directory` and migrates it.
+    package init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var config = Configuration()
+        config.prepareDatabase { db in
+            // FULL: a commit is on disk before PutLogEvents is acknowledged. Group commits amortise the fsync.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.maximumReaderCount = 4
+        let path = (directory as NSString).appendingPathComponent("skylens.sqlite")
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrator.migrate(pool)
+        } catch {
+            throw StorageError(.unavailable, "cannot open \(path): \(error)")
+        }
+    }
+
+    /// Schema history. Never edit a registered migration: add a new one.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-logs") { db in
+            try db.execute(sql: """
+                CREATE TABLE log_group (
+                    id INTEGER PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    creation_time INTEGER NOT NULL,
+                    retention_days INTEGER,
+                    tags TEXT NOT NULL DEFAULT '{}'
+                );
+                CREATE TABLE log_stream (
+                    id INTEGER PRIMARY KEY,
+                    group_id INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    creation_time INTEGER NOT NULL,
+                    first_event INTEGER,
+                    last_event INTEGER,
+                    last_ingestion INTEGER,
+                    next_seq INTEGER NOT NULL DEFAULT 1,
+                    stored_bytes INTEGER NOT NULL DEFAULT 0,
+                    UNIQUE (group_id, name)
+                );
+                -- Sealed, zlib-compressed blocks of events (format: README.md beside BlockCodec.swift).
+                CREATE TABLE block (
+                    id INTEGER PRIMARY KEY,
+                    group_id INTEGER NOT NULL,
+                    stream_id INTEGER NOT NULL,
+                    min_ts INTEGER NOT NULL,
+                    max_ts INTEGER NOT NULL,
+                    base_seq INTEGER NOT NULL,
+                    count INTEGER NOT NULL,
+                    raw_bytes INTEGER NOT NULL,
+                    data BLOB NOT NULL
+                );
+                CREATE INDEX block_by_group_time ON block (group_id, min_ts);
+                CREATE INDEX block_by_stream_time ON block (stream_id, min_ts);
+                CREATE INDEX block_by_max_ts ON block (group_id, max_ts);
+                -- The hot tier: events of small batches, readable at once, until the sealer compresses them.
+                CREATE TABLE hot_event (
+                    stream_id INTEGER NOT NULL,
+                    seq INTEGER NOT NULL,
+                    group_id INTEGER NOT NULL,
+                    ts INTEGER NOT NULL,
+                    ingestion INTEGER NOT NULL,
+                    message BLOB NOT NULL,
+                    PRIMARY KEY (stream_id, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX hot_event_by_group_time ON hot_event (group_id, ts);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `skylens` command tree. Each command parses its arguments and calls a library.
+@main
+struct Skylens: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skylens",
+        abstract: "CloudWatch Logs, Metrics, Alarms, X-Ray and SNS for functions, in one self-hosted binary.",
+        subcommands: [Serve.self, Logs.self, Run.self]
+    )
+}
