@@ -80,7 +80,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        .testTarget(name: "SkylensCoreTests", dependencies: ["SkylensCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SkylensCoreTests",
+            dependencies: ["SkylensCore"],
+            resources: [.copy("Conformance")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SkylensWireTests", dependencies: ["SkylensWire"], swiftSettings: swiftSettings),
         .testTarget(name: "SkylensStorageTests", dependencies: ["SkylensStorage"], swiftSettings: swiftSettings),
         .testTarget(

@@ -1,0 +1,57 @@
+import Testing
+@testable import SkylensCore
+
+struct FilterPatternTests {
+    func matches(_ pattern: String, _ message: String) throws -> Bool {
+        try FilterPattern.parse(pattern).compile().matches(Array(message.utf8))
+    }
+
+    @Test func termsAreCaseSensitiveSubstrings() throws {
+        #expect(try matches("ERROR", "TERROR at line 3"))
+        #expect(try !matches("ERROR", "error at line 3"))
+    }
+
+    @Test func quotedPhraseKeepsOrderAndSpaces() throws {
+        #expect(try matches("\"connection refused\"", "dial tcp: connection refused"))
+        #expect(try !matches("\"connection refused\"", "refused connection"))
+        #expect(try matches("\"say \\\"hi\\\"\"", "they say \"hi\" twice"))
+    }
+
+    @Test func optionalTermsAreIgnoredNextToRequiredOrExcluded() throws {
+        #expect(try matches("?ERROR ?WARN", "WARN disk"))
+        #expect(try !matches("?ERROR ?WARN REQUEST", "ERROR only"))
+        #expect(try matches("?ERROR ?WARN REQUEST", "REQUEST only"))
+        #expect(try matches("-DEBUG", "INFO x"))
+        #expect(try !matches("ERROR -timeout", "ERROR timeout reached"))
+    }
+
+    @Test func emptyPatternMatchesEverything() throws {
+        #expect(try matches("", ""))
+        #expect(try matches("   ", "anything"))
+        #expect(try FilterPattern.parse("").compile().matchesAll)
+    }
+
+    @Test func errorsCarryPositions() {
+        #expect(throws: FilterPatternError(position: 11, message: "Invalid character(s) in term '*'; quote terms that contain it")) {
+            try FilterPattern.parse("REQUEST ERR*")
+        }
+        #expect(throws: FilterPatternError.self) { try FilterPattern.parse("\"unterminated") }
+        do {
+            _ = try FilterPattern.parse("ok { $.a = 1 }")
+            Issue.record("a brace inside an unstructured pattern must be rejected")
+        } catch {
+            #expect(error.position == 3)
+        }
+    }
+
+    @Test func singleTermIsExposedForBufferSearch() throws {
+        #expect(try FilterPattern.parse("ERROR").compile().singleRequiredTerm == Array("ERROR".utf8))
+        #expect(try FilterPattern.parse("ERROR x").compile().singleRequiredTerm == nil)
+    }
+
+    @Test func byteSearchFindsFirstOccurrence() {
+        let hay = Array("abcabcERRORxERROR".utf8)
+        hay.withUnsafeBytes { #expect(ByteSearch.firstIndex($0, Array("ERROR".utf8)) == 6) }
+        hay.withUnsafeBytes { #expect(ByteSearch.firstIndex($0, Array("nope".utf8)) == nil) }
+    }
+}

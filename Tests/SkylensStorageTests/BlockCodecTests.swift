@@ -1,0 +1,50 @@
+import Testing
+@testable import SkylensCore
+@testable import SkylensStorage
+
+struct BlockCodecTests {
+    @Test func roundTripsEveryColumn() throws {
+        var c = BlockCodec.Columns()
+        let messages = ["START RequestId: 1", "", "é 😀 unicode", String(repeating: "x", count: 70_000)]
+        for (i, m) in messages.enumerated() {
+            c.timestamps.append(1_714_521_600_000 + Int64(i * 7) - (i == 2 ? 100 : 0))
+            c.ingestionTimes.append(1_714_521_601_000 + Int64(i))
+            c.seqOffsets.append(Int64(i * 3))
+            c.bytes.append(contentsOf: m.utf8)
+            c.offsets.append(c.bytes.count)
+        }
+        let block = try BlockCodec.encode(c, level: 6)
+        let d = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0) }
+        #expect(d.timestamps == c.timestamps)
+        #expect(d.ingestionTimes == c.ingestionTimes)
+        #expect(d.seqOffsets == c.seqOffsets)
+        for i in 0..<messages.count {
+            #expect(String(decoding: d.bytes[d.offsets[i]..<d.offsets[i + 1]], as: UTF8.self) == messages[i])
+        }
+        #expect(Array(block.bytes[0..<4]) == Array("SKLB".utf8))
+        #expect(block.bytes.count < block.rawBytes)
+    }
+
+    @Test func detectsCorruption() throws {
+        let block = try BlockCodec.encode(LogBatch([(1, "hello"), (2, "world")]), ingestionTime: 3, level: 1)
+        var flipped = block.bytes
+        flipped[flipped.count - 3] ^= 0xFF
+        #expect(throws: StorageError.self) { try flipped.withUnsafeBytes { try BlockCodec.decode($0) } }
+        var badCRC = block.bytes
+        badCRC[10] ^= 0x01
+        #expect(throws: StorageError.self) { try badCRC.withUnsafeBytes { try BlockCodec.decode($0) } }
+        var badMagic = block.bytes
+        badMagic[0] = 0
+        #expect(throws: StorageError.self) { try badMagic.withUnsafeBytes { try BlockCodec.decode($0) } }
+        #expect(throws: StorageError.self) { try [UInt8](repeating: 0, count: 5).withUnsafeBytes { try BlockCodec.decode($0) } }
+    }
+
+    @Test func varintsRoundTripExtremes() {
+        var out: [UInt8] = []
+        let values: [Int64] = [0, 1, -1, 63, -64, 1 << 40, Int64.max, Int64.min]
+        for v in values { Varint.putSigned(v, into: &out) }
+        var r = Varint.Reader(out)
+        for v in values { #expect(r.nextSigned() == v) }
+        #expect(r.next() == nil)
+    }
+}
