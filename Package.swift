@@ -76,7 +76,10 @@ let package = Package(
         // Test support: the real collector on 127.0.0.1:0 with a temporary data directory.
         .target(
             name: "SkylensTesting",
-            dependencies: ["SkylensCore", "SkylensServer", "SkylensClient"],
+            dependencies: [
+                "SkylensCore", "SkylensServer", "SkylensClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
 

@@ -42,17 +42,21 @@ package struct Collector: Sendable {
         let maintenance = LogMaintenanceService(
             store: store, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
-        // ServiceGroup stops services in reverse order: the HTTP server first (no new requests), then maintenance,
-        // then the writer, which commits whatever is still pending before it returns.
+        // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
+        // the HTTP server (no new requests), then maintenance, then the writer, which commits whatever is still pending.
         return Collector(configuration: configuration, store: store, liveTail: liveTail, writer: writer, boundPort: boundPort,
-                         services: [writer, maintenance, LiveTailCloser(liveTail: liveTail), app], logger: logger)
+                         services: [writer, maintenance, app, LiveTailCloser(liveTail: liveTail)], logger: logger)
+    }
+
+    /// The service group that runs the collector; `triggerGracefulShutdown()` on it stops it as SIGTERM would.
+    package func makeServiceGroup(signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger))
     }
 
     /// Runs until SIGINT/SIGTERM (or until the surrounding task is cancelled), then shuts down gracefully.
-    package func run(signals: [UnixSignal] = [.sigterm, .sigint]) async throws {
-        let group = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: signals, logger: logger))
-        try await group.run()
+    package func run() async throws {
+        try await makeServiceGroup().run()
     }
 }
 

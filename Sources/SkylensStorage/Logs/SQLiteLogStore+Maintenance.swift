@@ -20,6 +20,11 @@ extension SQLiteLogStore {
         return sealed
     }
 
+    /// The number of events in the hot tier (not yet sealed into blocks).
+    package func hotEventCount() async throws -> Int {
+        try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM hot_event") ?? 0 }
+    }
+
     /// Moves all hot events of one stream into a single block, in one transaction.
     private func seal(streamID: Int64) async throws -> Int {
         let level = compressionLevel

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import SkylensClient
+import SkylensCore
+import SkylensServer
+
+/// The real collector on `127.0.0.1:0` with a temporary data directory, for integration tests.
+///
+/// ```swift
+/// try await TestCollector.with { collector in
+///     _ = try await collector.client.logs("DescribeLogGroups", [])
+/// }
+/// ```
+package struct TestCollector: Sendable {
+    package let collector: Collector
+    package let port: Int
+    package let dataDirectory: String
+
+    package var endpoint: String { "http://127.0.0.1:\(port)" }
+    package var client: CollectorClient { CollectorClient(endpoint: endpoint) }
+
+    /// Starts a collector, runs `body` against it, then shuts it down gracefully and removes its data.
+    package static func with<T: Sendable>(
+        configure: (inout CollectorConfiguration) -> Void = { _ in },
+        wallClock: any WallClock = SystemWallClock(),
+        _ body: @Sendable (TestCollector) async throws -> T
+    ) async throws -> T {
+        var config = CollectorConfiguration()
+        config.port = 0
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-test-\(UUID().uuidString)").path
+        config.dataDirectory = scratch
+        configure(&config)
+        var logger = Logger(label: "skylens-test")
+        logger.logLevel = .warning
+        let collector = try Collector.build(configuration: config, wallClock: wallClock, logger: logger)
+        let group = collector.makeServiceGroup(signals: [])
+        // A data directory chosen by the test is the test's to keep; the scratch one goes.
+        defer { if config.dataDirectory == scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            let port = try await waitForPort(collector)
+            let result = try await body(TestCollector(collector: collector, port: port, dataDirectory: config.dataDirectory))
+            await group.triggerGracefulShutdown()
+            for try await _ in tasks {}
+            return result
+        }
+    }
+
+    /// Waits (up to 10 s) for the HTTP server to report its bound port.
+    static func waitForPort(_ collector: Collector) async throws -> Int {
+        try await eventually("the collector binds its port") { collector.boundPort.withLock { $0 } }
+    }
+}
+
+/// Polls `condition` until it yields a value or the deadline passes: awaiting a condition, never a fixed sleep.
+package func eventually<T>(_ what: String, timeout: Duration = .seconds(10),
+                           _ condition: () async throws -> T?) async throws -> T {
+    let deadline = ContinuousClock.now + timeout
+    while true {
+        if let value = try await condition() { return value }
+        guard ContinuousClock.now < deadline else { throw TimedOut(what: what) }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+package struct TimedOut: Error, CustomStringConvertible {
+    package var what: String
+    package init(what: String) { self.what = what }
+    package var description: String { "timed out waiting until \(what)" }
+}
