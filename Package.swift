@@ -73,6 +73,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The ingest/scan benchmark's load generator (Benchmarks/README.md): a command, not a test.
+        .executableTarget(
+            name: "skylens-bench",
+            dependencies: [
+                "SkylensCore", "SkylensWire", "SkylensClient",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/LogBench",
+            swiftSettings: swiftSettings
+        ),
+
         // Test support: the real collector on 127.0.0.1:0 with a temporary data directory.
         .target(
             name: "SkylensTesting",

@@ -9,13 +9,15 @@ import SkylensWire
 package struct CollectorClient: Sendable {
     package let endpoint: String
     private let http: HTTPClient
+    private let timeout: TimeAmount
 
-    /// `endpoint` is a base URL such as `http://127.0.0.1:4566`.
-    package init(endpoint: String, http: HTTPClient = .shared) {
+    /// `endpoint` is a base URL such as `http://127.0.0.1:4566`; `timeout` bounds each API call.
+    package init(endpoint: String, http: HTTPClient = .shared, timeout: TimeAmount = .seconds(60)) {
         var base = endpoint
         while base.hasSuffix("/") { base.removeLast() }
         self.endpoint = base
         self.http = http
+        self.timeout = timeout
     }
 
     // MARK: the AWS API
@@ -109,9 +111,9 @@ package struct CollectorClient: Sendable {
 
     // MARK: plumbing
 
-    private func send(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+    private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
         do {
-            return try await http.execute(request, timeout: timeout)
+            return try await http.execute(request, timeout: timeout ?? self.timeout)
         } catch {
             throw ClientError(.unreachable, "cannot reach the Skylens collector at \(endpoint) (\(error)). Is `skylens serve` running? Set --endpoint or SKYLENS_ENDPOINT to point elsewhere.")
         }

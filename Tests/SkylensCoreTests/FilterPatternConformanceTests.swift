@@ -14,14 +14,9 @@ struct FilterPatternConformanceTests {
         var expect_error: String?
         var confidence: String
         var source: String?
+        var expect_extracted: [Extracted]?
 
         var testDescription: String { "\(id) \(pattern)" }
-
-        /// JSON (`{`), space-delimited (`[`) and regex (`%`) patterns: not in the language yet.
-        var isStructured: Bool {
-            guard let first = pattern.trimmingCharacters(in: .whitespaces).first else { return false }
-            return first == "{" || first == "[" || first == "%"
-        }
     }
 
     static let cases: [Case] = {
@@ -39,8 +34,13 @@ struct FilterPatternConformanceTests {
         #expect(Self.cases.count >= 70)
     }
 
-    @Test(arguments: cases.filter { !$0.isStructured })
-    func unstructuredPatterns(_ c: Case) throws {
+    struct Extracted: Decodable, Sendable {
+        var event: Int
+        var values: [String: String]
+    }
+
+    @Test(arguments: cases)
+    func pattern(_ c: Case) throws {
         if c.expect_error != nil {
             #expect(throws: FilterPatternError.self, "\(c.id) must be rejected") { try FilterPattern.parse(c.pattern) }
             return
@@ -48,12 +48,13 @@ struct FilterPatternConformanceTests {
         let matcher = try FilterPattern.parse(c.pattern).compile()
         let matched = c.events.indices.filter { matcher.matches(Array(c.events[$0].utf8)) }
         #expect(matched == c.expect_match, "\(c.id) (\(c.confidence))")
-    }
-
-    /// Until JSON, space-delimited and regex patterns land, every one of them is rejected with a position:
-    /// never silently treated as a term or as match-all.
-    @Test(arguments: cases.filter { $0.isStructured })
-    func structuredPatternsAreRejectedNotMatchedAll(_ c: Case) {
-        #expect(throws: FilterPatternError.self) { try FilterPattern.parse(c.pattern) }
+        // The slow path (evaluate) agrees with the fast path on every event.
+        let evaluated = c.events.indices.filter { matcher.evaluate(c.events[$0]).matched }
+        #expect(evaluated == matched, "\(c.id): evaluate and matches disagree")
+        for expected in c.expect_extracted ?? [] {
+            let outcome = matcher.evaluate(c.events[expected.event])
+            let values = Dictionary(outcome.extracted.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            #expect(values == expected.values, "\(c.id) event \(expected.event)")
+        }
     }
 }

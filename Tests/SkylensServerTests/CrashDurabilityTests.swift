@@ -62,7 +62,9 @@ struct CrashDurabilityTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
 
         let first = try await Server.start(dataDirectory: dir)
-        let client = CollectorClient(endpoint: "http://127.0.0.1:\(first.port)")
+        // A short timeout: once the server is dead, AsyncHTTPClient keeps retrying a refused connection until the
+        // request's deadline, and the writers should give up quickly.
+        let client = CollectorClient(endpoint: "http://127.0.0.1:\(first.port)", timeout: .seconds(2))
         try await client.ensureStream(group: "crash", stream: "s")
         let acked = Acknowledged()
         let base = Int64(Date().timeIntervalSince1970 * 1000)

@@ -2,36 +2,77 @@ import CByteSearch
 
 /// A filter pattern ready to run over raw UTF-8 message bytes.
 ///
-/// Semantics (CloudWatch Logs): every required term must occur and no excluded term may occur; `?` terms are
-/// alternatives, used only when the pattern has nothing else (mixed with required or excluded terms they are ignored).
-/// Terms are case-sensitive substrings.
+/// ``matches(_:)`` is the fast path (FilterLogEvents, live tail); ``evaluate(_:)`` also returns the values the
+/// pattern extracted (TestMetricFilter, metric filters) and, for a non-match, which part of the pattern failed.
 package struct CompiledFilterPattern: Sendable {
-    private let required: [[UInt8]]
-    private let optional: [[UInt8]]
-    private let excluded: [[UInt8]]
+    package let pattern: FilterPattern
+
+    /// Unstructured terms, split by kind, with their bytes.
+    struct CompiledTerm: Sendable {
+        var term: FilterPattern.Term
+        var bytes: [UInt8]
+
+        func found(in message: UnsafeRawBufferPointer) -> Bool {
+            switch term.match {
+            case .text: ByteSearch.contains(message, bytes)
+            case .regex(let r): r.matches(message)
+            }
+        }
+    }
+
+    let required: [CompiledTerm]
+    let optional: [CompiledTerm]
+    let excluded: [CompiledTerm]
 
     package init(_ pattern: FilterPattern) {
-        required = pattern.terms.filter { $0.kind == .required }.map { Array($0.text.utf8) }
-        excluded = pattern.terms.filter { $0.kind == .excluded }.map { Array($0.text.utf8) }
-        let optionalTerms = pattern.terms.filter { $0.kind == .optional }.map { Array($0.text.utf8) }
-        optional = (required.isEmpty && excluded.isEmpty) ? optionalTerms : []
+        self.pattern = pattern
+        if case .unstructured(let terms) = pattern.body {
+            func compiled(_ kind: FilterPattern.Term.Kind) -> [CompiledTerm] {
+                terms.filter { $0.kind == kind }.map { CompiledTerm(term: $0, bytes: Array($0.text.utf8)) }
+            }
+            required = compiled(.required)
+            excluded = compiled(.excluded)
+            // `?` terms are alternatives only when the pattern has nothing else; next to others they are ignored.
+            optional = required.isEmpty && excluded.isEmpty ? compiled(.optional) : []
+        } else {
+            required = []
+            optional = []
+            excluded = []
+        }
     }
 
     /// True when the pattern matches every event.
-    package var matchesAll: Bool { required.isEmpty && optional.isEmpty && excluded.isEmpty }
+    package var matchesAll: Bool {
+        switch pattern.body {
+        case .unstructured: required.isEmpty && optional.isEmpty && excluded.isEmpty
+        case .spaceDelimited(let s): s.items.isEmpty
+        case .json: false
+        }
+    }
 
-    /// The single required term, when that is the whole pattern: callers may search a whole buffer for it at once.
+    /// The single plain term, when that is the whole pattern: callers may search a whole buffer for it at once.
     package var singleRequiredTerm: [UInt8]? {
-        required.count == 1 && optional.isEmpty && excluded.isEmpty ? required[0] : nil
+        guard required.count == 1, optional.isEmpty, excluded.isEmpty, case .text = required[0].term.match else { return nil }
+        return required[0].bytes
     }
 
     /// Whether the message `bytes` matches.
     package func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for term in required where !ByteSearch.contains(bytes, term) { return false }
-        for term in excluded where ByteSearch.contains(bytes, term) { return false }
-        if optional.isEmpty { return true }
-        for term in optional where ByteSearch.contains(bytes, term) { return true }
-        return false
+        switch pattern.body {
+        case .unstructured:
+            for term in required where !term.found(in: bytes) { return false }
+            for term in excluded where term.found(in: bytes) { return false }
+            if optional.isEmpty { return true }
+            for term in optional where term.found(in: bytes) { return true }
+            return false
+        case .json(let condition):
+            let document = JSONDocument(bytes: bytes)
+            guard document.isObject else { return false }
+            var cache = JSONEvaluation(document: document)
+            return cache.evaluate(condition)
+        case .spaceDelimited(let space):
+            return SpaceMatcher(pattern: space).match(bytes) != nil
+        }
     }
 
     /// Whether `message` matches.

@@ -1,89 +1,58 @@
 /// The lexer/parser of unstructured patterns: whitespace-separated terms, each optionally prefixed by `?` or `-`,
-/// bare or double-quoted (`\"` and `\\` escape inside quotes).
+/// bare, double-quoted (`\"` and `\\` escape inside quotes) or a `%regex%`.
 struct UnstructuredPatternParser {
-    private let scalars: [Unicode.Scalar]
-    private var index = 0
+    private var p: PatternScanner
 
-    init(_ scalars: [Unicode.Scalar]) { self.scalars = scalars }
+    init(_ scalars: [Unicode.Scalar]) { p = PatternScanner(scalars, at: 0) }
 
     mutating func parse() throws(FilterPatternError) -> [FilterPattern.Term] {
-        skipSpace()
-        if let first = peek() {
-            switch first {
-            case "{":
-                throw FilterPatternError(position: index, message: "JSON filter patterns ({ … }) are not supported yet")
-            case "[":
-                throw FilterPatternError(position: index, message: "space-delimited filter patterns ([ … ]) are not supported yet")
-            case "%":
-                throw FilterPatternError(position: index, message: "regular-expression filter patterns (%…%) are not supported yet")
-            default:
-                break
-            }
-        }
         var terms: [FilterPattern.Term] = []
-        while index < scalars.count {
-            let start = index
+        p.skipSpace()
+        while !p.isAtEnd {
+            let start = p.i
             var kind = FilterPattern.Term.Kind.required
-            if peek() == "?" { kind = .optional; index += 1 } else if peek() == "-" { kind = .excluded; index += 1 }
-            let text: String
-            if peek() == "\"" {
-                text = try quoted()
-            } else {
-                text = try bare(start: start)
+            if p.peek() == "?" { kind = .optional; p.i += 1 } else if p.peek() == "-", p.peek(1) != nil, p.peek(1) != " " {
+                kind = .excluded
+                p.i += 1
+            }
+            let match: FilterPattern.Term.Match
+            switch p.peek() {
+            case "\"":
+                match = .text(try p.quoted())
+            case "%":
+                match = .regex(try p.regex())
+            case "{", "[":
+                throw p.error("Invalid character(s) in term '\(p.peek()!)': JSON ({ … }) and space-delimited ([ … ]) patterns must stand alone; quote the term to search for the character")
+            default:
+                match = .text(try bare(start: start))
             }
             // An empty quoted term matches everything; it adds no condition.
-            if !text.isEmpty {
-                terms.append(.init(kind: kind, text: text, position: start))
-            } else if kind != .required {
-                throw FilterPatternError(position: start, message: "an empty term cannot be optional or excluded")
+            if case .text(let t) = match, t.isEmpty {
+                if kind != .required { throw p.error("an empty term cannot be optional or excluded", at: start) }
+            } else {
+                terms.append(.init(kind: kind, match: match, position: start))
             }
-            let hadSpace = skipSpace()
-            if !hadSpace && index < scalars.count {
-                throw FilterPatternError(position: index, message: "expected whitespace between terms")
+            let before = p.i
+            p.skipSpace()
+            if p.i == before && !p.isAtEnd {
+                throw p.error("expected whitespace between terms")
             }
         }
         return terms
     }
 
-    private func peek() -> Unicode.Scalar? { index < scalars.count ? scalars[index] : nil }
-
-    @discardableResult
-    private mutating func skipSpace() -> Bool {
-        let start = index
-        while let c = peek(), c == " " || c == "\t" || c == "\n" || c == "\r" { index += 1 }
-        return index > start
-    }
-
-    private mutating func quoted() throws(FilterPatternError) -> String {
-        let open = index
-        index += 1
-        var out = String.UnicodeScalarView()
-        while let c = peek() {
-            index += 1
-            if c == "\"" { return String(out) }
-            if c == "\\", let next = peek(), next == "\"" || next == "\\" {
-                out.append(next)
-                index += 1
-                continue
-            }
-            out.append(c)
-        }
-        throw FilterPatternError(position: open, message: "unterminated quoted term")
-    }
-
     private mutating func bare(start: Int) throws(FilterPatternError) -> String {
-        var out = String.UnicodeScalarView()
-        while let c = peek(), !(c == " " || c == "\t" || c == "\n" || c == "\r") {
+        let termStart = p.i
+        while let c = p.peek(), !(c == " " || c == "\t" || c == "\n" || c == "\r") {
             guard Self.isBareTermScalar(c) else {
-                throw FilterPatternError(position: index, message: "Invalid character(s) in term '\(c)'; quote terms that contain it")
+                var end = p.i
+                while end < p.s.count, !(p.s[end] == " " || p.s[end] == "\t") { end += 1 }
+                throw p.error("Invalid character(s) in term '\(p.text(termStart..<end))': '\(c)' must be inside a quoted term")
             }
-            out.append(c)
-            index += 1
+            p.i += 1
         }
-        if out.isEmpty {
-            throw FilterPatternError(position: start, message: "expected a term")
-        }
-        return String(out)
+        guard p.i > termStart else { throw p.error("expected a term", at: start) }
+        return p.text(termStart..<p.i)
     }
 
     /// Letters, digits, `_`, `.`, `-`, `:`, `/`, `@`, `+`, `,`, and any non-ASCII character may stand unquoted.

@@ -13,6 +13,8 @@ package final class SkylensDatabase: Sendable {
         config.prepareDatabase { db in
             // FULL: a commit is on disk before PutLogEvents is acknowledged. Group commits amortise the fsync.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // After each checkpoint the WAL file is cut back to 64 MiB, so it cannot grow without bound.
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         config.maximumReaderCount = 4
         let path = (directory as NSString).appendingPathComponent("skylens.sqlite")

@@ -1,0 +1,117 @@
+/// Matches a ``SpacePattern`` against a line and extracts its fields.
+///
+/// Without an ellipsis the pattern needs at least as many fields as it names, and the last named field takes the
+/// rest of the line (original text, delimiters and all). With ellipses the fields must line up exactly, each
+/// ellipsis taking zero or more fields, reported as `$1..$n` by their position in the line.
+struct SpaceMatcher {
+    let pattern: SpacePattern
+
+    /// The extracted values (in pattern order) when the line matches, else nil.
+    func match(_ line: UnsafeRawBufferPointer) -> [(String, String)]? {
+        if pattern.items.isEmpty {
+            // `[]` matches every event and reports every field positionally.
+            let fields = SpaceFields(line)
+            return fields.values.enumerated().map { ("$\($0.offset + 1)", Self.text(line, $0.element)) }
+        }
+        let fields = SpaceFields(line)
+        var assignment: [Int] = []
+        if pattern.hasEllipsis {
+            guard align(0, 0, fields, line, &assignment) else { return nil }
+        } else {
+            let named = pattern.items.count
+            guard fields.values.count >= named else { return nil }
+            for (k, item) in pattern.items.enumerated() {
+                guard case .field(_, let condition) = item else { continue }
+                let value = k == named - 1 ? rest(line, fields, from: k) : Self.text(line, fields.values[k])
+                if let condition, !Self.holds(condition, value) { return nil }
+            }
+            assignment = Array(0..<named)
+        }
+        return extracted(line, fields, assignment)
+    }
+
+    /// Finds the field each pattern item starts at (`assignment[k]`), ellipses taking any count.
+    private func align(_ item: Int, _ field: Int, _ fields: SpaceFields, _ line: UnsafeRawBufferPointer,
+                       _ assignment: inout [Int]) -> Bool {
+        if item == pattern.items.count { return field == fields.values.count }
+        switch pattern.items[item] {
+        case .ellipsis:
+            let remainingNamed = pattern.items[(item + 1)...].filter { $0 != .ellipsis }.count
+            let most = fields.values.count - field - remainingNamed
+            guard most >= 0 else { return false }
+            // Greedy: the ellipsis takes as many fields as it can, so fields after it align from the end.
+            for take in stride(from: most, through: 0, by: -1) {
+                assignment.append(field)
+                if align(item + 1, field + take, fields, line, &assignment) { return true }
+                assignment.removeLast()
+            }
+            return false
+        case .field(_, let condition):
+            guard field < fields.values.count else { return false }
+            if let condition, !Self.holds(condition, Self.text(line, fields.values[field])) { return false }
+            assignment.append(field)
+            if align(item + 1, field + 1, fields, line, &assignment) { return true }
+            assignment.removeLast()
+            return false
+        }
+    }
+
+    private func extracted(_ line: UnsafeRawBufferPointer, _ fields: SpaceFields, _ assignment: [Int]) -> [(String, String)] {
+        var out: [(String, String)] = []
+        for (k, item) in pattern.items.enumerated() {
+            switch item {
+            case .field(let name, _):
+                let isLast = k == pattern.items.count - 1 && !pattern.hasEllipsis
+                out.append(("$" + name, isLast ? rest(line, fields, from: assignment[k]) : Self.text(line, fields.values[assignment[k]])))
+            case .ellipsis:
+                let end = k + 1 < assignment.count ? assignment[k + 1] : fields.values.count
+                for f in assignment[k]..<end { out.append(("$\(f + 1)", Self.text(line, fields.values[f]))) }
+            }
+        }
+        return out
+    }
+
+    /// Field `from` to the end of the line; a single field keeps its delimiters stripped.
+    private func rest(_ line: UnsafeRawBufferPointer, _ fields: SpaceFields, from k: Int) -> String {
+        if k == fields.values.count - 1 { return Self.text(line, fields.values[k]) }
+        var end = line.count
+        while end > fields.starts[k], line[end - 1] == 0x20 || line[end - 1] == 0x09 { end -= 1 }
+        return Self.text(line, fields.starts[k]..<end)
+    }
+
+    static func text(_ line: UnsafeRawBufferPointer, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeRawBufferPointer(rebasing: line[range]), as: UTF8.self)
+    }
+
+    static func holds(_ condition: SpaceCondition, _ value: String) -> Bool {
+        switch condition {
+        case .and(let a, let b): return holds(a, value) && holds(b, value)
+        case .or(let a, let b): return holds(a, value) || holds(b, value)
+        case .test(let t): return holds(t, value)
+        }
+    }
+
+    static func holds(_ t: SpaceTest, _ value: String) -> Bool {
+        let number = Double(value)
+        switch t.operation {
+        case .equal: return equals(t.value, value, number)
+        case .notEqual: return !equals(t.value, value, number)
+        case .less, .lessOrEqual, .greater, .greaterOrEqual:
+            guard case .number(let n, _) = t.value, let x = number else { return false }
+            switch t.operation {
+            case .less: return x < n
+            case .lessOrEqual: return x <= n
+            case .greater: return x > n
+            default: return x >= n
+            }
+        }
+    }
+
+    private static func equals(_ v: SpaceTest.Value, _ value: String, _ number: Double?) -> Bool {
+        switch v {
+        case .text(let pattern): return Glob.matches(pattern, value)
+        case .number(let n, let text): return number.map { $0 == n } ?? (value == text)
+        case .regex(let r): return r.matches(Array(value.utf8))
+        }
+    }
+}
