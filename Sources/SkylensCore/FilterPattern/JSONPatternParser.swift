@@ -53,16 +53,20 @@ struct JSONPatternParser {
         let operation: JSONTest.Operation
         p.skipSpace()
         if p.consumeWord("IS") {
+            p.skipSpace()
+            let word = p.i
             if p.consumeWord("NULL") { operation = .isNull }
             else if p.consumeWord("TRUE") { operation = .isTrue }
             else if p.consumeWord("FALSE") { operation = .isFalse }
-            else if p.consumeWord("NOT") { throw p.error("Invalid character(s) in term 'NOT': IS NOT is not supported; use != or NOT EXISTS") }
+            else if p.consumeWord("NOT") {
+                throw p.error("Invalid character(s) in term 'NOT': IS NOT is not supported; use != or NOT EXISTS", at: word)
+            }
             else { throw p.error("expected NULL, TRUE or FALSE after IS") }
         } else if p.consumeWord("NOT") {
             guard p.consumeWord("EXISTS") else { throw p.error("expected EXISTS after NOT") }
             operation = .notExists
         } else if p.consumeWord("EXISTS") {
-            throw p.error("EXISTS is not supported; use '= *' for a field that holds a value, or NOT EXISTS", at: p.i - 6)
+            throw p.error("Invalid character(s) in term 'EXISTS': EXISTS is not supported; use '= *' for a field that holds a value, or NOT EXISTS", at: p.i - 6)
         } else if p.consume("!=") {
             operation = .notEqual(try equalityValue(negated: true))
         } else if p.consume("<=") {

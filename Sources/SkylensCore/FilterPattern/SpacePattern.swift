@@ -135,7 +135,8 @@ struct SpacePatternParser {
                 throw p.error("Invalid character(s) in term '\(p.text(valueStart..<p.i))': relational operators compare numbers only", at: valueStart)
             }
         }
-        return SpaceTest(operation: op, value: value, text: p.text(start..<p.i).trimmingSpaces)
+        let written = p.text(start..<p.i).trimmingSpaces
+        return SpaceTest(operation: op, value: value, text: nameRead ? "\(field) \(written)" : written)
     }
 }
 

@@ -38,6 +38,7 @@ package struct LogsAPI: Sendable {
             case "FilterLogEvents": return try await filterLogEvents(body)
             case "PutRetentionPolicy": return try await putRetentionPolicy(body)
             case "DeleteRetentionPolicy": return try await deleteRetentionPolicy(body)
+            case "TestMetricFilter": return try testMetricFilter(body)
             case "TagResource": return try await tagResource(body)
             case "UntagResource": return try await untagResource(body)
             case "ListTagsForResource": return try await listTagsForResource(body)
@@ -212,6 +213,23 @@ package struct LogsAPI: Sendable {
             group: group, streamNames: r.logStreamNames, streamPrefix: r.logStreamNamePrefix, startTime: r.startTime,
             endTime: r.endTime, cursor: cursor, limit: limit), matcher: matcher)
         return LogsResponses.filterLogEvents(page)
+    }
+
+    /// Runs a pattern over up to 50 messages; no stored data is involved.
+    func testMetricFilter(_ body: [UInt8]) throws -> [UInt8] {
+        let r = try LogsRequests.decode(LogsRequests.TestMetricFilter.self, from: body)
+        let pattern = try LogsRequestFields.required(r.filterPattern, "filterPattern")
+        let messages = try LogsRequestFields.required(r.logEventMessages, "logEventMessages")
+        guard (1...50).contains(messages.count) else {
+            throw LogsError.invalid("1 validation error detected: Value at 'logEventMessages' failed to satisfy constraint: Member must have length between 1 and 50")
+        }
+        let matcher = try FilterPattern.parse(pattern).compile()
+        var matches: [(eventNumber: Int, message: String, outcome: PatternOutcome)] = []
+        for (i, message) in messages.enumerated() {
+            let outcome = matcher.evaluate(message)
+            if outcome.matched { matches.append((i + 1, message, outcome)) }
+        }
+        return LogsResponses.testMetricFilter(matches)
     }
 
     // MARK: tags

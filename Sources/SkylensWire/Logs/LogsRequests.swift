@@ -84,6 +84,11 @@ package enum LogsRequests {
         package var resourceArn: String?
     }
 
+    package struct TestMetricFilter: Decodable, Sendable {
+        package var filterPattern: String?
+        package var logEventMessages: [String]?
+    }
+
     package struct TagLogGroup: Decodable, Sendable {
         package var logGroupName: String?
         package var tags: [String: String]?

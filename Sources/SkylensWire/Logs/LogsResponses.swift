@@ -114,6 +114,27 @@ package enum LogsResponses {
         return w.bytes
     }
 
+    /// `TestMetricFilter`: the matching messages with their 1-based `eventNumber` and `extractedValues`.
+    package static func testMetricFilter(_ matches: [(eventNumber: Int, message: String, outcome: PatternOutcome)]) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("matches")
+        w.beginArray()
+        for m in matches {
+            w.beginObject()
+            w.field("eventNumber", m.eventNumber)
+            w.field("eventMessage", m.message)
+            w.key("extractedValues")
+            w.beginObject()
+            for value in m.outcome.extracted { w.field(value.name, value.value) }
+            w.endObject()
+            w.endObject()
+        }
+        w.endArray()
+        w.endObject()
+        return w.bytes
+    }
+
     package static func tags(_ tags: [String: String]) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
