@@ -23,7 +23,9 @@ for _ in $(seq 1 100); do
     curl -sf "http://127.0.0.1:$PORT/_skylens/health" >/dev/null && break
     sleep 0.1
 done
-.build/release/skylens-bench --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --data-dir "$DATA" "${@:2}"
+.build/release/skylens-bench logs --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --data-dir "$DATA" "${@:2}"
+
+.build/release/skylens-bench patterns --corpus "$CORPUS"
 
 # Stop the collector gracefully: SQLite checkpoints the WAL into the database file when the last connection closes,
 # so the file size is then exactly what the data takes on disk.

@@ -9,8 +9,14 @@ import SkylensWire
 /// Loads the generated Lambda corpus into a running collector through PutLogEvents (batches of 1,000 events,
 /// several connections), then measures storage per event and the FilterLogEvents scan rate.
 @main
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "skylens-bench", abstract: "Skylens benchmarks (see Benchmarks/README.md).",
+        subcommands: [LogBench.self, PatternBench.self])
+}
+
 struct LogBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "skylens-bench",
+    static let configuration = CommandConfiguration(commandName: "logs",
                                                     abstract: "Ingest and scan benchmark for a running collector.")
 
     @Option(help: "Collector URL.") var endpoint = "http://127.0.0.1:4566"
@@ -50,14 +56,15 @@ struct LogBench: AsyncParsableCommand {
                          onDisk, Double(onDisk) / Double(lines.count)))
         }
 
-        for term in [scanTerm, "Task timed out"] {
+        // A term absent from the corpus and a JSON pattern no event satisfies both read every stored event.
+        for pattern in ["\"\(scanTerm)\"", "\"Task timed out\"", "{ $.level = \"CRITICAL\" }", "{ $.duration_ms > 5000 }"] {
             let scanStart = ContinuousClock.now
             var matched = 0
             var token: String?
             repeat {
                 let page = try await client.logs("FilterLogEvents", { w in
                     w.field("logGroupName", group)
-                    w.field("filterPattern", "\"\(term)\"")
+                    w.field("filterPattern", pattern)
                     w.fieldIfPresent("nextToken", token)
                 }, as: LogsModels.FilterLogEvents.self)
                 matched += page.events.count
@@ -65,28 +72,12 @@ struct LogBench: AsyncParsableCommand {
             } while token != nil
             let t = ContinuousClock.now - scanStart
             let s = Double(t.components.seconds) + Double(t.components.attoseconds) / 1e18
-            print(String(format: "scan: FilterLogEvents \"%@\" over %d stored events: %d matches in %.3f s = %.0f events/s",
-                         term, lines.count, matched, s, Double(lines.count) / s))
+            print(String(format: "scan: FilterLogEvents %@ over %d stored events: %d matches in %.3f s = %.0f events/s",
+                         pattern, lines.count, matched, s, Double(lines.count) / s))
         }
     }
 
-    func loadCorpus() throws -> ([Int64], [[UInt8]]) {
-        let dir = URL(fileURLWithPath: corpus)
-        let log = try Data(contentsOf: dir.appendingPathComponent("corpus.log"))
-        let ts = try String(contentsOf: dir.appendingPathComponent("corpus.ts"), encoding: .utf8)
-        // One event a line, kept verbatim (gen_corpus.py writes a REPORT line's embedded newline as the two
-        // characters \n, and JSON messages hold \n escapes of their own: both stay as they are).
-        let bytes = [UInt8](log)
-        var lines: [[UInt8]] = []
-        var lineStart = 0
-        for (i, b) in bytes.enumerated() where b == 0x0A {
-            lines.append(Array(bytes[lineStart..<i]))
-            lineStart = i + 1
-        }
-        let timestamps = ts.split(separator: "\n").compactMap { Int64($0) }
-        guard timestamps.count == lines.count else { throw ValidationError("corpus.ts and corpus.log differ in length") }
-        return (timestamps, lines)
-    }
+    func loadCorpus() throws -> ([Int64], [[UInt8]]) { try Corpus.load(corpus) }
 
     /// One JSON body per batch of consecutive events, round-robin over the streams, each batch sorted by time.
     func makeBodies(group: String, timestamps: [Int64], lines: [[UInt8]]) -> [[UInt8]] {
@@ -147,4 +138,27 @@ final class Counter: @unchecked Sendable {
         value += 1
         return value - 1
     }
+}
+
+/// The corpus written by `gen_corpus.py`: one event a line in `corpus.log`, its timestamp in `corpus.ts`.
+enum Corpus {
+    static func load(_ corpus: String) throws -> ([Int64], [[UInt8]]) {
+        let dir = URL(fileURLWithPath: corpus)
+        let log = try Data(contentsOf: dir.appendingPathComponent("corpus.log"))
+        let ts = try String(contentsOf: dir.appendingPathComponent("corpus.ts"), encoding: .utf8)
+        // One event a line, kept verbatim (gen_corpus.py writes a REPORT line's embedded newline as the two
+        // characters \n, and JSON messages hold \n escapes of their own: both stay as they are).
+        let bytes = [UInt8](log)
+        var lines: [[UInt8]] = []
+        var lineStart = 0
+        for (i, b) in bytes.enumerated() where b == 0x0A {
+            lines.append(Array(bytes[lineStart..<i]))
+            lineStart = i + 1
+        }
+        let timestamps = ts.split(separator: "\n").compactMap { Int64($0) }
+        guard timestamps.count == lines.count else { throw ValidationError("corpus.ts and corpus.log differ in length") }
+        return (timestamps, lines)
+    }
+
+
 }

@@ -23,6 +23,8 @@ package struct CompiledFilterPattern: Sendable {
     let required: [CompiledTerm]
     let optional: [CompiledTerm]
     let excluded: [CompiledTerm]
+    /// The needle when the whole pattern is one plain term: the hot path skips everything else.
+    private let fastTerm: [UInt8]?
 
     package init(_ pattern: FilterPattern) {
         self.pattern = pattern
@@ -39,6 +41,11 @@ package struct CompiledFilterPattern: Sendable {
             optional = []
             excluded = []
         }
+        if required.count == 1, optional.isEmpty, excluded.isEmpty, case .text = required[0].term.match {
+            fastTerm = required[0].bytes
+        } else {
+            fastTerm = nil
+        }
     }
 
     /// True when the pattern matches every event.
@@ -51,13 +58,11 @@ package struct CompiledFilterPattern: Sendable {
     }
 
     /// The single plain term, when that is the whole pattern: callers may search a whole buffer for it at once.
-    package var singleRequiredTerm: [UInt8]? {
-        guard required.count == 1, optional.isEmpty, excluded.isEmpty, case .text = required[0].term.match else { return nil }
-        return required[0].bytes
-    }
+    package var singleRequiredTerm: [UInt8]? { fastTerm }
 
     /// Whether the message `bytes` matches.
     package func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let fastTerm { return ByteSearch.contains(bytes, fastTerm) }
         switch pattern.body {
         case .unstructured:
             for term in required where !term.found(in: bytes) { return false }
@@ -93,7 +98,7 @@ package enum ByteSearch {
         guard !needle.isEmpty else { return 0 }
         guard let base = haystack.baseAddress, haystack.count >= needle.count else { return nil }
         return needle.withUnsafeBytes { n -> Int? in
-            guard let found = skylens_memmem(base, haystack.count, n.baseAddress, n.count) else { return nil }
+            guard let found = skylens_find(base, haystack.count, n.baseAddress, n.count) else { return nil }
             return base.distance(to: UnsafeRawPointer(found))
         }
     }

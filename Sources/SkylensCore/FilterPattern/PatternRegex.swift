@@ -58,7 +58,7 @@ package struct PatternRegex: Sendable, Equatable {
         if !alt.requiredLiteral.isEmpty {
             let found = alt.requiredLiteral.withUnsafeBytes { needle -> Bool in
                 guard let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
-                return skylens_memmem(base, bytes.count, needle.baseAddress, needle.count) != nil
+                return skylens_find(base, bytes.count, needle.baseAddress, needle.count) != nil
             }
             if !found { return false }
         }
