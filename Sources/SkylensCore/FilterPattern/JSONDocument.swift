@@ -264,53 +264,12 @@ struct JSONDocument {
         return false
     }
 
-    /// Reads a string at `i` (which must be a quote), decoding escapes.
+    /// Reads a string at `i` (which must be a quote), decoding escapes with the same reader as request bodies.
     private func readString(_ i: inout Int) -> String? {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return nil }
-        let start = i + 1
-        var j = start
-        var plain = true
-        while j < bytes.count, bytes[j] != UInt8(ascii: "\"") {
-            if bytes[j] == UInt8(ascii: "\\") { plain = false; j += 2; continue }
-            if bytes[j] < 0x20 { return nil }
-            j += 1
-        }
-        guard j < bytes.count else { return nil }
-        i = j + 1
-        let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<j])
-        if plain { return String(decoding: raw, as: UTF8.self) }
-        return Self.unescape(raw)
-    }
-
-    private static func unescape(_ raw: UnsafeRawBufferPointer) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var k = 0
-        while k < raw.count {
-            let b = raw[k]
-            guard b == UInt8(ascii: "\\") else { out.append(b); k += 1; continue }
-            guard k + 1 < raw.count else { return nil }
-            let e = raw[k + 1]
-            k += 2
-            switch e {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                guard k + 4 <= raw.count, var v = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: raw[k..<k + 4]), as: UTF8.self), radix: 16) else { return nil }
-                k += 4
-                if (0xD800..<0xDC00).contains(v), k + 6 <= raw.count, raw[k] == UInt8(ascii: "\\"), raw[k + 1] == UInt8(ascii: "u"),
-                   let low = UInt32(String(decoding: UnsafeRawBufferPointer(rebasing: raw[k + 2..<k + 6]), as: UTF8.self), radix: 16),
-                   (0xDC00..<0xE000).contains(low) {
-                    v = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
-                    k += 6
-                }
-                out.append(contentsOf: String(Unicode.Scalar(v) ?? "\u{FFFD}").utf8)
-            default: out.append(e)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        var scanner = JSONScanner(bytes, at: i)
+        guard let text = try? scanner.readString() else { return nil }
+        i = scanner.position
+        return text
     }
 }

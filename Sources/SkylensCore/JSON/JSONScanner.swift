@@ -10,7 +10,10 @@ package struct JSONScanner {
     private let bytes: UnsafeRawBufferPointer
     package private(set) var position = 0
 
-    package init(_ bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+    package init(_ bytes: UnsafeRawBufferPointer, at position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
 
     package var isAtEnd: Bool { position >= bytes.count }
 
