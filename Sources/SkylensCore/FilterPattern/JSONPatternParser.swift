@@ -85,7 +85,15 @@ struct JSONPatternParser {
         return JSONTest(selector: selector, operation: operation, position: start, text: p.text(start..<p.i).trimmingSpaces)
     }
 
-    private mutating func selector() throws(FilterPatternError) -> JSONSelector {
+    /// Parses a whole string as one selector, e.g. a metric filter's `metricValue` of `$.latency`.
+    static func selector(_ text: String) throws(FilterPatternError) -> JSONSelector {
+        var parser = JSONPatternParser(Array(text.unicodeScalars), at: 0)
+        let selector = try parser.selector()
+        guard parser.p.isAtEnd else { throw parser.p.error("unexpected text after the selector") }
+        return selector
+    }
+
+    mutating func selector() throws(FilterPatternError) -> JSONSelector {
         let start = p.i
         guard p.peek() == "$" else { throw p.error("expected a selector starting with $, such as $.level") }
         p.i += 1

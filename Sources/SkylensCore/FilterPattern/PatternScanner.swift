@@ -92,8 +92,11 @@ struct PatternScanner {
             while k < s.count, ("0"..."9").contains(s[k]) { k += 1; expDigits += 1 }
             if expDigits > 0 { j = k }
         }
-        // A number is followed by whitespace, an operator or a closing symbol, not by more word characters.
-        if j < s.count, s[j].properties.isAlphabetic || s[j] == "*" || s[j] == "_" { return nil }
+        // A number is followed by whitespace, an operator or a closing symbol (`123.123.*` is a word, not a number).
+        if j < s.count, !(s[j] == " " || s[j] == "\t" || s[j] == "}" || s[j] == ")" || s[j] == "]" || s[j] == ","
+                          || s[j] == "&" || s[j] == "|") {
+            return nil
+        }
         let t = text(start..<j)
         guard let v = Double(t.hasPrefix("+") ? String(t.dropFirst()) : t) else { return nil }
         i = j
