@@ -8,19 +8,70 @@ package struct MetricDatum: Sendable, Equatable {
     /// Epoch milliseconds.
     package var timestamp: Int64
     package var values: [Double]
+    /// How many times each of ``values`` occurred (PutMetricData's `Counts`); nil means once each.
+    package var counts: [Double]?
+    /// A pre-aggregated set (PutMetricData's `StatisticValues`) instead of values.
+    package var statisticValues: StatisticSet?
     package var unit: MetricUnit
     /// 1 (high resolution) or 60 seconds.
     package var storageResolution: Int
 
     package init(namespace: String, name: String, dimensions: [String: String] = [:], timestamp: Int64, values: [Double],
-                 unit: MetricUnit = .none, storageResolution: Int = 60) {
+                 counts: [Double]? = nil, statisticValues: StatisticSet? = nil, unit: MetricUnit = .none,
+                 storageResolution: Int = 60) {
         self.namespace = namespace
         self.name = name
         self.dimensions = dimensions
         self.timestamp = timestamp
         self.values = values
+        self.counts = counts
+        self.statisticValues = statisticValues
         self.unit = unit
         self.storageResolution = storageResolution
+    }
+
+    package var series: MetricSeries { MetricSeries(namespace: namespace, name: name, dimensions: dimensions) }
+
+    /// This datum's contribution to a bucket.
+    package var aggregate: MetricAggregate {
+        var a = MetricAggregate()
+        if let s = statisticValues {
+            a.stats.merge(s)
+            // A statistic set carries no distribution: the sketch gets its average, SampleCount times.
+            if s.sampleCount > 0 { a.sketch.add(s.sum / s.sampleCount, count: s.sampleCount) }
+        }
+        for (i, v) in values.enumerated() { a.add(v, count: counts?[i] ?? 1) }
+        return a
+    }
+}
+
+/// A metric series: namespace, name and the exact set of dimensions.
+package struct MetricSeries: Sendable, Hashable {
+    package var namespace: String
+    package var name: String
+    package var dimensions: [String: String]
+
+    package init(namespace: String, name: String, dimensions: [String: String] = [:]) {
+        self.namespace = namespace
+        self.name = name
+        self.dimensions = dimensions
+    }
+
+    /// The dimensions in a canonical text form (sorted by name; name U+0002 value, pairs joined by U+0001), for
+    /// exact-set matching in storage.
+    package var canonicalDimensions: String {
+        dimensions.sorted { $0.key < $1.key }.map { "\($0.key)\u{2}\($0.value)" }.joined(separator: "\u{1}")
+    }
+
+    /// The inverse of ``canonicalDimensions``.
+    package static func dimensions(fromCanonical text: String) -> [String: String] {
+        guard !text.isEmpty else { return [:] }
+        var out: [String: String] = [:]
+        for pair in text.split(separator: "\u{1}", omittingEmptySubsequences: false) {
+            let parts = pair.split(separator: "\u{2}", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts.count == 2 { out[String(parts[0])] = String(parts[1]) }
+        }
+        return out
     }
 }
 

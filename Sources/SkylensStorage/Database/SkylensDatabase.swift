@@ -78,6 +78,31 @@ package final class SkylensDatabase: Sendable {
                 CREATE INDEX hot_event_by_group_time ON hot_event (group_id, ts);
                 """)
         }
+        migrator.registerMigration("v2-metrics") { db in
+            try db.execute(sql: """
+                CREATE TABLE metric_series (
+                    id INTEGER PRIMARY KEY,
+                    namespace TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    -- the canonical dimension set (MetricSeries.canonicalDimensions)
+                    dims TEXT NOT NULL,
+                    last_ts INTEGER NOT NULL,
+                    UNIQUE (namespace, name, dims)
+                );
+                -- One aggregate per series, resolution (1 or 60 seconds) and bucket start.
+                CREATE TABLE metric_point (
+                    series_id INTEGER NOT NULL,
+                    resolution INTEGER NOT NULL,
+                    start INTEGER NOT NULL,
+                    sample_count REAL NOT NULL,
+                    sum REAL NOT NULL,
+                    minimum REAL NOT NULL,
+                    maximum REAL NOT NULL,
+                    sketch BLOB NOT NULL,
+                    PRIMARY KEY (series_id, resolution, start)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,126 @@
+import Foundation
+import GRDB
+import SkylensCore
+
+/// The SQLite implementation of the `MetricStore` port.
+///
+/// ```
+/// metric_series (namespace, name, canonical dims) ──< metric_point (resolution 1 s | 60 s, bucket start,
+///                                                                  SampleCount, Sum, Min, Max, sketch)
+/// ```
+/// A write merges each datum into its buckets; a read merges the buckets a period covers. Per-second buckets are
+/// kept for high-resolution datums (StorageResolution 1) and answer periods under a minute.
+package final class SQLiteMetricStore: MetricStore {
+    package let database: SkylensDatabase
+
+    package init(database: SkylensDatabase) { self.database = database }
+
+    package func put(_ datums: [MetricDatum]) async throws {
+        guard !datums.isEmpty else { return }
+        // Merge in memory first: many datums of one request often share a bucket.
+        var buckets: [BucketKey: MetricAggregate] = [:]
+        var lastSeen: [MetricSeries: Int64] = [:]
+        for datum in datums {
+            let aggregate = datum.aggregate
+            let series = datum.series
+            lastSeen[series] = max(lastSeen[series] ?? .min, datum.timestamp)
+            buckets[BucketKey(series: series, resolution: 60, start: MetricPeriod.start(of: datum.timestamp, period: 60)), default: .init()]
+                .merge(aggregate)
+            if datum.storageResolution == 1 {
+                buckets[BucketKey(series: series, resolution: 1, start: MetricPeriod.start(of: datum.timestamp, period: 1)), default: .init()]
+                    .merge(aggregate)
+            }
+        }
+        let pending = buckets
+        let seen = lastSeen
+        try await database.pool.write { db in
+            var ids: [MetricSeries: Int64] = [:]
+            for (series, ts) in seen {
+                try db.execute(sql: """
+                    INSERT INTO metric_series (namespace, name, dims, last_ts) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (namespace, name, dims) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts)
+                    """, arguments: [series.namespace, series.name, series.canonicalDimensions, ts])
+                ids[series] = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
+                                                 arguments: [series.namespace, series.name, series.canonicalDimensions])
+            }
+            let read = try db.cachedStatement(sql: """
+                SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
+                """)
+            let write = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for (key, aggregate) in pending {
+                guard let id = ids[key.series] else { continue }
+                var merged = aggregate
+                if let row = try Row.fetchOne(read, arguments: [id, key.resolution, key.start]) {
+                    merged.merge(try Self.aggregate(row))
+                }
+                try write.execute(arguments: [id, key.resolution, key.start, merged.stats.sampleCount, merged.stats.sum,
+                                              merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
+            }
+        }
+    }
+
+    package func aggregates(_ query: MetricQuery) async throws -> [(start: Int64, aggregate: MetricAggregate)] {
+        let resolution = query.periodSeconds < 60 ? 1 : 60
+        let rows = try await database.pool.read { db -> [Row] in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
+                                              arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
+            else { return [] }
+            return try Row.fetchAll(db, sql: """
+                SELECT start, sample_count, sum, minimum, maximum, sketch FROM metric_point
+                WHERE series_id = ? AND resolution = ? AND start >= ? AND start < ? ORDER BY start
+                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end])
+        }
+        var periods: [Int64: MetricAggregate] = [:]
+        for row in rows {
+            let start: Int64 = row[0]
+            let periodStart = MetricPeriod.start(of: start, period: query.periodSeconds)
+            guard periodStart + Int64(query.periodSeconds) * 1000 > query.start else { continue }
+            periods[periodStart, default: MetricAggregate()].merge(try Self.aggregate(row, offset: 1))
+        }
+        return periods.sorted { $0.key < $1.key }.map { (start: $0.key, aggregate: $0.value) }
+    }
+
+    package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
+                            activeSince: Int64?) async throws -> [MetricSeries] {
+        let rows = try await database.pool.read { db in
+            var sql = "SELECT namespace, name, dims FROM metric_series WHERE 1 = 1"
+            var args: StatementArguments = []
+            if let namespace { sql += " AND namespace = ?"; args += [namespace] }
+            if let name { sql += " AND name = ?"; args += [name] }
+            if let activeSince { sql += " AND last_ts >= ?"; args += [activeSince] }
+            sql += " ORDER BY namespace, name, dims"
+            return try Row.fetchAll(db, sql: sql, arguments: args)
+        }
+        return rows.compactMap { row -> MetricSeries? in
+            let dims = MetricSeries.dimensions(fromCanonical: row[2])
+            for filter in dimensions {
+                guard let value = dims[filter.name] else { return nil }
+                if let wanted = filter.value, wanted != value { return nil }
+            }
+            return MetricSeries(namespace: row[0], name: row[1], dimensions: dims)
+        }
+    }
+
+    // MARK: helpers
+
+    struct BucketKey: Hashable {
+        var series: MetricSeries
+        var resolution: Int
+        var start: Int64
+    }
+
+    static func aggregate(_ row: Row, offset: Int = 0) throws -> MetricAggregate {
+        var a = MetricAggregate()
+        a.stats.sampleCount = row[offset]
+        a.stats.sum = row[offset + 1]
+        a.stats.minimum = row[offset + 2]
+        a.stats.maximum = row[offset + 3]
+        let blob: Data = row[offset + 4]
+        guard let sketch = QuantileSketch(encoded: blob) else { throw StorageError(.corrupt, "unreadable metric sketch") }
+        a.sketch = sketch
+        return a
+    }
+}

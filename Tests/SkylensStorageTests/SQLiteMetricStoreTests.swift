@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import SkylensCore
+@testable import SkylensStorage
+
+struct SQLiteMetricStoreTests {
+    func makeStore() throws -> SQLiteMetricStore {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-metrics-\(UUID().uuidString)").path
+        return SQLiteMetricStore(database: try SkylensDatabase(directory: dir))
+    }
+
+    let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 3_600_000
+
+    @Test func aggregatesByPeriodAndMatchesDimensionSetsExactly() async throws {
+        let store = try makeStore()
+        let dims = ["FunctionName": "orders"]
+        try await store.put([
+            MetricDatum(namespace: "App", name: "Latency", dimensions: dims, timestamp: t0 + 1_000, values: [10, 20]),
+            MetricDatum(namespace: "App", name: "Latency", dimensions: dims, timestamp: t0 + 61_000, values: [30], counts: [2]),
+            MetricDatum(namespace: "App", name: "Latency", dimensions: dims, timestamp: t0 + 121_000, values: [],
+                        statisticValues: { var s = StatisticSet(); s.sampleCount = 4; s.sum = 8; s.minimum = 1; s.maximum = 3; return s }()),
+            MetricDatum(namespace: "App", name: "Latency", dimensions: dims.merging(["Stage": "prod"]) { a, _ in a },
+                        timestamp: t0 + 1_000, values: [1_000]),
+        ])
+        let series = MetricSeries(namespace: "App", name: "Latency", dimensions: dims)
+        let perMinute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 180_000, periodSeconds: 60))
+        #expect(perMinute.map(\.start) == [t0, t0 + 60_000, t0 + 120_000])
+        #expect(perMinute.map { $0.aggregate.stats.sum } == [30, 60, 8])
+        #expect(perMinute.map { $0.aggregate.stats.sampleCount } == [2, 2, 4])
+        let fiveMinutes = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 300_000, periodSeconds: 300))
+        #expect(fiveMinutes.count == 1)
+        #expect(fiveMinutes[0].aggregate.value(.sum) == 98)
+        #expect(fiveMinutes[0].aggregate.value(.maximum) == 30)
+        #expect(fiveMinutes[0].aggregate.value(.minimum) == 1)
+        // A second put into the same minute merges.
+        try await store.put([MetricDatum(namespace: "App", name: "Latency", dimensions: dims, timestamp: t0 + 2_000, values: [5])])
+        let merged = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        #expect(merged.first?.aggregate.stats.sum == 35)
+        #expect(merged.first?.aggregate.stats.sampleCount == 3)
+    }
+
+    @Test func highResolutionDatumsAnswerSubMinutePeriods() async throws {
+        let store = try makeStore()
+        let datums = (0..<60).map { s in
+            MetricDatum(namespace: "App", name: "Hits", timestamp: t0 + Int64(s) * 1_000, values: [1], storageResolution: 1)
+        }
+        try await store.put(datums)
+        let series = MetricSeries(namespace: "App", name: "Hits")
+        let tenSeconds = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 10))
+        #expect(tenSeconds.count == 6)
+        #expect(tenSeconds.allSatisfy { $0.aggregate.stats.sum == 10 })
+        let minute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        #expect(minute.first?.aggregate.stats.sum == 60)
+    }
+
+    @Test func listsSeriesByNamespaceNameDimensionsAndActivity() async throws {
+        let store = try makeStore()
+        try await store.put([
+            MetricDatum(namespace: "A", name: "x", dimensions: ["k": "1"], timestamp: t0, values: [1]),
+            MetricDatum(namespace: "A", name: "x", dimensions: ["k": "2"], timestamp: t0 - 10 * 3_600_000, values: [1]),
+            MetricDatum(namespace: "A", name: "y", timestamp: t0, values: [1]),
+            MetricDatum(namespace: "B", name: "x", dimensions: ["k": "1", "j": "0"], timestamp: t0, values: [1]),
+        ])
+        #expect(try await store.listSeries(namespace: "A", name: nil, dimensions: [], activeSince: nil).count == 3)
+        #expect(try await store.listSeries(namespace: nil, name: "x", dimensions: [("k", "1")], activeSince: nil).count == 2)
+        #expect(try await store.listSeries(namespace: nil, name: nil, dimensions: [("j", nil)], activeSince: nil).map(\.namespace) == ["B"])
+        #expect(try await store.listSeries(namespace: "A", name: "x", dimensions: [], activeSince: t0 - 3 * 3_600_000).count == 1)
+    }
+}
