@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "CByteSearch"),
 
         // Layer 1: wire formats, storage.
-        .target(name: "SkylensWire", dependencies: ["SkylensCore"], swiftSettings: swiftSettings),
+        .target(name: "SkylensWire", dependencies: ["SkylensCore", "CZlib"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "SkylensStorage",
@@ -105,7 +105,7 @@ let package = Package(
         .testTarget(name: "SkylensStorageTests", dependencies: ["SkylensStorage"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SkylensServerTests",
-            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient"],
+            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire"],
             swiftSettings: swiftSettings
         ),
     ]

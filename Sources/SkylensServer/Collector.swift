@@ -12,6 +12,7 @@ import UnixSignals
 package struct Collector: Sendable {
     package let configuration: CollectorConfiguration
     package let store: SQLiteLogStore
+    package let metrics: SQLiteMetricStore
     package let liveTail: LiveTail
     package let writer: GroupCommitWriter
     /// The port the HTTP server bound, once it is running (useful with port 0).
@@ -28,7 +29,9 @@ package struct Collector: Sendable {
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
         let logs = LogsAPI(store: store, writer: writer, wallClock: wallClock, region: configuration.region,
                            accountID: configuration.accountID)
-        let router = AWSRouter.build(logs: logs, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
+        let metrics = SQLiteMetricStore(database: database)
+        let cloudWatch = CloudWatchAPI(store: metrics, wallClock: wallClock)
+        let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
                                      startedAt: wallClock.nowMillis(), logger: logger)
         let boundPort = LockedState<Int?>(nil)
         let app = Application(
@@ -44,7 +47,8 @@ package struct Collector: Sendable {
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
         // the HTTP server (no new requests), then maintenance, then the writer, which commits whatever is still pending.
-        return Collector(configuration: configuration, store: store, liveTail: liveTail, writer: writer, boundPort: boundPort,
+        return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
+                         boundPort: boundPort,
                          services: [writer, maintenance, app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }
 

@@ -32,6 +32,16 @@ extension TestCollector {
         return try await send(request)
     }
 
+    /// Sends a smithy-rpc-v2-cbor request to the CloudWatch service.
+    package func postCBOR(operation: String, body: [UInt8]) async throws -> RawResponse {
+        var request = HTTPClientRequest(url: endpoint + "/service/GraniteServiceVersion20100801/operation/" + operation)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/cbor")
+        request.headers.add(name: "smithy-protocol", value: "rpc-v2-cbor")
+        request.body = .bytes(body)
+        return try await send(request)
+    }
+
     package func get(_ path: String) async throws -> RawResponse {
         try await send(HTTPClientRequest(url: endpoint + path))
     }

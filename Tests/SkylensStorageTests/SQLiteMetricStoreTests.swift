@@ -23,18 +23,18 @@ struct SQLiteMetricStoreTests {
                         timestamp: t0 + 1_000, values: [1_000]),
         ])
         let series = MetricSeries(namespace: "App", name: "Latency", dimensions: dims)
-        let perMinute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 180_000, periodSeconds: 60))
+        let perMinute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 180_000, periodSeconds: 60)).points
         #expect(perMinute.map(\.start) == [t0, t0 + 60_000, t0 + 120_000])
         #expect(perMinute.map { $0.aggregate.stats.sum } == [30, 60, 8])
         #expect(perMinute.map { $0.aggregate.stats.sampleCount } == [2, 2, 4])
-        let fiveMinutes = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 300_000, periodSeconds: 300))
+        let fiveMinutes = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 300_000, periodSeconds: 300)).points
         #expect(fiveMinutes.count == 1)
         #expect(fiveMinutes[0].aggregate.value(.sum) == 98)
         #expect(fiveMinutes[0].aggregate.value(.maximum) == 30)
         #expect(fiveMinutes[0].aggregate.value(.minimum) == 1)
         // A second put into the same minute merges.
         try await store.put([MetricDatum(namespace: "App", name: "Latency", dimensions: dims, timestamp: t0 + 2_000, values: [5])])
-        let merged = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        let merged = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60)).points
         #expect(merged.first?.aggregate.stats.sum == 35)
         #expect(merged.first?.aggregate.stats.sampleCount == 3)
     }
@@ -46,10 +46,10 @@ struct SQLiteMetricStoreTests {
         }
         try await store.put(datums)
         let series = MetricSeries(namespace: "App", name: "Hits")
-        let tenSeconds = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 10))
+        let tenSeconds = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 10)).points
         #expect(tenSeconds.count == 6)
         #expect(tenSeconds.allSatisfy { $0.aggregate.stats.sum == 10 })
-        let minute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        let minute = try await store.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60)).points
         #expect(minute.first?.aggregate.stats.sum == 60)
     }
 

@@ -2,8 +2,9 @@
 package protocol MetricStore: Sendable {
     /// Adds datums to their series' buckets (per minute always; per second too for high-resolution datums).
     func put(_ datums: [MetricDatum]) async throws
-    /// One aggregate per period that has data, oldest first, for `query.series` in `[start, end)`.
-    func aggregates(_ query: MetricQuery) async throws -> [(start: Int64, aggregate: MetricAggregate)]
+    /// One aggregate per period that has data, oldest first, for `query.series` in `[start, end)`, and the unit the
+    /// series was last published with.
+    func aggregates(_ query: MetricQuery) async throws -> MetricPoints
     /// Series matching the filters; `activeSince` keeps those with data at or after that time (ms).
     func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                     activeSince: Int64?) async throws -> [MetricSeries]
@@ -22,5 +23,16 @@ package struct MetricQuery: Sendable {
         self.start = start
         self.end = end
         self.periodSeconds = periodSeconds
+    }
+}
+
+/// The periods of one series that hold data.
+package struct MetricPoints: Sendable {
+    package var unit: MetricUnit
+    package var points: [(start: Int64, aggregate: MetricAggregate)]
+
+    package init(unit: MetricUnit, points: [(start: Int64, aggregate: MetricAggregate)]) {
+        self.unit = unit
+        self.points = points
     }
 }

@@ -12,8 +12,12 @@ enum AWSRouter {
     static let amzJSON11 = "application/x-amz-json-1.1"
     static let requestIDHeader = HTTPField.Name("x-amzn-RequestId")!
     static let targetHeader = HTTPField.Name("X-Amz-Target")!
+    static let queryErrorHeader = HTTPField.Name("x-amzn-query-error")!
+    static let smithyProtocolHeader = HTTPField.Name("smithy-protocol")!
+    static let amzJSON10 = "application/x-amz-json-1.0"
 
-    static func build(logs: LogsAPI, liveTail: LiveTailEndpoint, startedAt: Int64, logger: Logger) -> Router<BasicRequestContext> {
+    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, liveTail: LiveTailEndpoint, startedAt: Int64,
+                      logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/") { request, context -> Response in
             let requestID = UUID().uuidString.lowercased()
@@ -21,7 +25,12 @@ enum AWSRouter {
             let target = request.headers[targetHeader] ?? ""
             do {
                 let body = try await request.collectBody(upTo: maxBodyBytes)
-                let bytes = Array(body.readableBytesView)
+                var bytes = Array(body.readableBytesView)
+                if target.hasPrefix(CloudWatchAPI.service + ".") {
+                    if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
+                    return await cloudWatchJSON(cloudWatch, operation: String(target.dropFirst(CloudWatchAPI.service.count + 1)),
+                                                bytes: bytes, requestID: requestID)
+                }
                 guard target.hasPrefix(LogsAPI.targetPrefix) else {
                     throw WireError(.unknownOperation, target.isEmpty
                         ? "Missing X-Amz-Target header: Skylens routes AWS JSON requests by it."
@@ -40,6 +49,30 @@ enum AWSRouter {
                 return json(wire.jsonBody, status: .init(code: wire.code.status), requestID: requestID)
             }
         }
+        // smithy-rpc-v2-cbor: POST /service/<service>/operation/<operation>, the default protocol of current SDKs.
+        router.post("/service/:service/operation/:operation") { request, context -> Response in
+            let requestID = UUID().uuidString.lowercased()
+            var request = request
+            let service = context.parameters.get("service") ?? ""
+            let operation = context.parameters.get("operation") ?? ""
+            guard service == CloudWatchAPI.service else {
+                let error = CloudWatchError(.unknownOperation, "Unknown service \(service).")
+                return cbor(CBOR.encode(error.body), status: .init(code: 404), requestID: requestID, queryError: error.queryErrorHeader)
+            }
+            do {
+                var bytes = Array(try await request.collectBody(upTo: maxBodyBytes).readableBytesView)
+                if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
+                let document = bytes.isEmpty ? WireValue.map([]) : try CBOR.decode(bytes)
+                let out = try await cloudWatch.handle(operation: operation, body: document)
+                return cbor(CBOR.encode(out), status: .ok, requestID: requestID, queryError: nil)
+            } catch let error as CloudWatchError {
+                return cbor(CBOR.encode(error.body), status: .init(code: error.code.status), requestID: requestID,
+                            queryError: error.queryErrorHeader)
+            } catch {
+                let wire = CloudWatchError(.serialization, "The request body is not valid CBOR: \(error)")
+                return cbor(CBOR.encode(wire.body), status: .badRequest, requestID: requestID, queryError: wire.queryErrorHeader)
+            }
+        }
         router.get("/_skylens/health") { _, _ -> Response in
             var w = JSONWriter()
             w.beginObject()
@@ -53,6 +86,36 @@ enum AWSRouter {
             try await liveTail.respond(to: request)
         }
         return router
+    }
+
+    /// AWS JSON 1.0 for CloudWatch, with the query-compatible error header.
+    static func cloudWatchJSON(_ api: CloudWatchAPI, operation: String, bytes: [UInt8], requestID: String) async -> Response {
+        do {
+            let document: WireValue
+            do {
+                document = bytes.isEmpty ? .map([]) : WireValue(json: try bytes.withUnsafeBytes { try JSONValue.parse($0) })
+            } catch {
+                throw CloudWatchError(.serialization, "The request body is not valid JSON: \(error)")
+            }
+            let out = try await api.handle(operation: operation, body: document)
+            return json(out.jsonBytes, status: .ok, requestID: requestID, contentType: amzJSON10)
+        } catch let error as CloudWatchError {
+            var response = json(error.body.jsonBytes, status: .init(code: error.code.status), requestID: requestID, contentType: amzJSON10)
+            response.headers[queryErrorHeader] = error.queryErrorHeader
+            return response
+        } catch {
+            return json(CloudWatchError(.internalFailure, "\(error)").body.jsonBytes, status: .internalServerError,
+                        requestID: requestID, contentType: amzJSON10)
+        }
+    }
+
+    static func cbor(_ bytes: [UInt8], status: HTTPResponse.Status, requestID: String, queryError: String?) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/cbor"
+        headers[smithyProtocolHeader] = "rpc-v2-cbor"
+        headers[requestIDHeader] = requestID
+        if let queryError { headers[queryErrorHeader] = queryError }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status, requestID: String, contentType: String = amzJSON11) -> Response {

@@ -86,6 +86,7 @@ package final class SkylensDatabase: Sendable {
                     name TEXT NOT NULL,
                     -- the canonical dimension set (MetricSeries.canonicalDimensions)
                     dims TEXT NOT NULL,
+                    unit TEXT NOT NULL DEFAULT 'None',
                     last_ts INTEGER NOT NULL,
                     UNIQUE (namespace, name, dims)
                 );

@@ -19,11 +19,11 @@ package final class SQLiteMetricStore: MetricStore {
         guard !datums.isEmpty else { return }
         // Merge in memory first: many datums of one request often share a bucket.
         var buckets: [BucketKey: MetricAggregate] = [:]
-        var lastSeen: [MetricSeries: Int64] = [:]
+        var lastSeen: [MetricSeries: (ts: Int64, unit: MetricUnit)] = [:]
         for datum in datums {
             let aggregate = datum.aggregate
             let series = datum.series
-            lastSeen[series] = max(lastSeen[series] ?? .min, datum.timestamp)
+            lastSeen[series] = (max(lastSeen[series]?.ts ?? .min, datum.timestamp), datum.unit)
             buckets[BucketKey(series: series, resolution: 60, start: MetricPeriod.start(of: datum.timestamp, period: 60)), default: .init()]
                 .merge(aggregate)
             if datum.storageResolution == 1 {
@@ -35,11 +35,11 @@ package final class SQLiteMetricStore: MetricStore {
         let seen = lastSeen
         try await database.pool.write { db in
             var ids: [MetricSeries: Int64] = [:]
-            for (series, ts) in seen {
+            for (series, latest) in seen {
                 try db.execute(sql: """
-                    INSERT INTO metric_series (namespace, name, dims, last_ts) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (namespace, name, dims) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts)
-                    """, arguments: [series.namespace, series.name, series.canonicalDimensions, ts])
+                    INSERT INTO metric_series (namespace, name, dims, unit, last_ts) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (namespace, name, dims) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts), unit = excluded.unit
+                    """, arguments: [series.namespace, series.name, series.canonicalDimensions, latest.unit.rawValue, latest.ts])
                 ids[series] = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
                                                  arguments: [series.namespace, series.name, series.canonicalDimensions])
             }
@@ -62,16 +62,17 @@ package final class SQLiteMetricStore: MetricStore {
         }
     }
 
-    package func aggregates(_ query: MetricQuery) async throws -> [(start: Int64, aggregate: MetricAggregate)] {
+    package func aggregates(_ query: MetricQuery) async throws -> MetricPoints {
         let resolution = query.periodSeconds < 60 ? 1 : 60
-        let rows = try await database.pool.read { db -> [Row] in
-            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
-                                              arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
-            else { return [] }
-            return try Row.fetchAll(db, sql: """
+        let (unit, rows) = try await database.pool.read { db -> (String, [Row]) in
+            guard let series = try Row.fetchOne(db, sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
+                                                arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
+            else { return ("None", []) }
+            let id: Int64 = series[0]
+            return (series[1], try Row.fetchAll(db, sql: """
                 SELECT start, sample_count, sum, minimum, maximum, sketch FROM metric_point
                 WHERE series_id = ? AND resolution = ? AND start >= ? AND start < ? ORDER BY start
-                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end])
+                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end]))
         }
         var periods: [Int64: MetricAggregate] = [:]
         for row in rows {
@@ -80,7 +81,8 @@ package final class SQLiteMetricStore: MetricStore {
             guard periodStart + Int64(query.periodSeconds) * 1000 > query.start else { continue }
             periods[periodStart, default: MetricAggregate()].merge(try Self.aggregate(row, offset: 1))
         }
-        return periods.sorted { $0.key < $1.key }.map { (start: $0.key, aggregate: $0.value) }
+        return MetricPoints(unit: MetricUnit(rawValue: unit) ?? .none,
+                            points: periods.sorted { $0.key < $1.key }.map { (start: $0.key, aggregate: $0.value) })
     }
 
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],

@@ -1,0 +1,82 @@
+import SkylensCore
+import SkylensWire
+
+/// The CloudWatch metrics API over protocol-neutral documents: the same handler answers AWS JSON 1.0 and
+/// smithy-rpc-v2-cbor requests.
+package struct CloudWatchAPI: Sendable {
+    /// The `X-Amz-Target` prefix (JSON 1.0) and service name in rpc-v2 paths.
+    package static let service = "GraniteServiceVersion20100801"
+
+    let store: any MetricStore
+    let wallClock: any WallClock
+
+    package init(store: any MetricStore, wallClock: any WallClock) {
+        self.store = store
+        self.wallClock = wallClock
+    }
+
+    package func handle(operation: String, body: WireValue) async throws(CloudWatchError) -> WireValue {
+        do {
+            switch operation {
+            case "PutMetricData": return try await putMetricData(body)
+            case "GetMetricStatistics": return try await getMetricStatistics(body)
+            case "ListMetrics": return try await listMetrics(body)
+            default:
+                throw CloudWatchError(.unknownOperation, "Operation \(operation) is not supported by Skylens yet.")
+            }
+        } catch let error as CloudWatchError {
+            throw error
+        } catch {
+            throw CloudWatchError(.internalFailure, "Internal error: \(error)")
+        }
+    }
+
+    func putMetricData(_ body: WireValue) async throws -> WireValue {
+        let datums = try CloudWatchRequests.putMetricData(body, now: wallClock.nowMillis())
+        try await store.put(datums)
+        return .map([])
+    }
+
+    func getMetricStatistics(_ body: WireValue) async throws -> WireValue {
+        let r = try CloudWatchRequests.getMetricStatistics(body)
+        let data = try await store.aggregates(MetricQuery(series: r.series, start: r.start, end: r.end, periodSeconds: r.period))
+        // A Unit filter that differs from the series' unit selects nothing, as in CloudWatch.
+        let points = r.unit.map { $0 == data.unit } ?? true ? data.points : []
+        var datapoints: [WireValue] = []
+        for (start, aggregate) in points {
+            var members: [(String, WireValue)] = [("Timestamp", .timestamp(Double(start) / 1000))]
+            for statistic in r.statistics {
+                if let v = aggregate.value(statistic) { members.append((statistic.description, .double(v))) }
+            }
+            if !r.extended.isEmpty {
+                var extended: [(String, WireValue)] = []
+                for statistic in r.extended {
+                    if let v = aggregate.value(statistic) { extended.append((statistic.description, .double(v))) }
+                }
+                members.append(("ExtendedStatistics", .map(extended)))
+            }
+            members.append(("Unit", .string(data.unit.rawValue)))
+            datapoints.append(.map(members))
+        }
+        return .map([("Label", .string(r.series.name)), ("Datapoints", .array(datapoints))])
+    }
+
+    func listMetrics(_ body: WireValue) async throws -> WireValue {
+        let r = try CloudWatchRequests.listMetrics(body)
+        let all = try await store.listSeries(namespace: r.namespace, name: r.name, dimensions: r.dimensions,
+                                             activeSince: r.recentlyActive ? wallClock.nowMillis() - 3 * 3_600_000 : nil)
+        let pageSize = 500
+        let page = all.dropFirst(r.offset).prefix(pageSize)
+        var members: [(String, WireValue)] = [("Metrics", .array(page.map { series in
+            .map([
+                ("Namespace", .string(series.namespace)),
+                ("MetricName", .string(series.name)),
+                ("Dimensions", .array(series.dimensions.sorted { $0.key < $1.key }.map {
+                    .map([("Name", .string($0.key)), ("Value", .string($0.value))])
+                })),
+            ])
+        }))]
+        if r.offset + pageSize < all.count { members.append(("NextToken", .string("m/\(r.offset + pageSize)"))) }
+        return .map(members)
+    }
+}

@@ -1,0 +1,210 @@
+import SkylensCore
+
+/// CloudWatch metric requests read from a protocol-neutral document, with CloudWatch's validation.
+package enum CloudWatchRequests {
+    /// `PutMetricData` → datums. `now` stamps datums without a Timestamp and bounds the accepted range.
+    package static func putMetricData(_ body: WireValue, now: Int64) throws(CloudWatchError) -> [MetricDatum] {
+        guard let namespace = body["Namespace"]?.string else { throw .missing("Namespace") }
+        try validateName(namespace, "Namespace")
+        if namespace.hasPrefix("AWS/") { throw .invalid("Namespace", namespace, "Namespaces beginning with AWS/ are reserved.") }
+        guard let data = body["MetricData"]?.array, !data.isEmpty else { throw .missing("MetricData") }
+        guard data.count <= 1000 else {
+            throw CloudWatchError(.invalidParameterValue, "The collection MetricData must not have a size greater than 1000.")
+        }
+        var out: [MetricDatum] = []
+        out.reserveCapacity(data.count)
+        for (k, item) in data.enumerated() {
+            let at = "MetricData.member.\(k + 1)"
+            guard let name = item["MetricName"]?.string else { throw .missing("\(at).MetricName") }
+            try validateName(name, "\(at).MetricName")
+            let dimensions = try self.dimensions(item["Dimensions"], at: "\(at).Dimensions", requireValues: true)
+            var timestamp = now
+            if let t = item["Timestamp"] {
+                guard let ms = t.epochMillis else { throw .invalid("\(at).Timestamp", "\(t)") }
+                guard ms >= now - 14 * 86_400_000, ms <= now + 2 * 3_600_000 else {
+                    throw CloudWatchError(.invalidParameterValue, "The parameter \(at).Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.")
+                }
+                timestamp = ms
+            }
+            var unit = MetricUnit.none
+            if let u = item["Unit"] {
+                guard let text = u.string, let parsed = MetricUnit(rawValue: text) else { throw .invalid("\(at).Unit", u.string ?? "\(u)") }
+                unit = parsed
+            }
+            var resolution = 60
+            if let r = item["StorageResolution"] {
+                guard let n = r.number, n == 1 || n == 60 else {
+                    throw CloudWatchError(.invalidParameterValue, "The parameter \(at).StorageResolution must be 1 or 60.")
+                }
+                resolution = Int(n)
+            }
+            let value = item["Value"]
+            let statistics = item["StatisticValues"]
+            let values = item["Values"]?.array
+            let presentCount = [value != nil, statistics != nil, values != nil].filter { $0 }.count
+            guard presentCount <= 1 else {
+                throw CloudWatchError(.invalidParameterCombination, "The parameters \(at).Value, \(at).StatisticValues and \(at).Values are mutually exclusive and you have specified more than one.")
+            }
+            var datum = MetricDatum(namespace: namespace, name: name, dimensions: dimensions, timestamp: timestamp, values: [],
+                                    unit: unit, storageResolution: resolution)
+            if let value {
+                datum.values = [try finite(value, "\(at).Value")]
+            } else if let statistics {
+                var s = StatisticSet()
+                guard let count = statistics["SampleCount"]?.number, let sum = statistics["Sum"]?.number,
+                      let min = statistics["Minimum"]?.number, let max = statistics["Maximum"]?.number
+                else {
+                    throw CloudWatchError(.missingParameter, "The parameters SampleCount, Sum, Minimum and Maximum of \(at).StatisticValues are required.")
+                }
+                guard count > 0, min <= max else {
+                    throw CloudWatchError(.invalidParameterValue, "The parameter \(at).StatisticValues must have SampleCount > 0 and Minimum <= Maximum.")
+                }
+                s.sampleCount = count
+                s.sum = sum
+                s.minimum = min
+                s.maximum = max
+                datum.statisticValues = s
+            } else if let values {
+                guard values.count <= 150 else {
+                    throw CloudWatchError(.invalidParameterValue, "The collection \(at).Values must not have a size greater than 150.")
+                }
+                datum.values = try values.enumerated().map { (i, v) throws(CloudWatchError) in try finite(v, "\(at).Values.member.\(i + 1)") }
+                if let counts = item["Counts"]?.array {
+                    guard counts.count == values.count else {
+                        throw CloudWatchError(.invalidParameterValue, "The parameters \(at).Values and \(at).Counts must be arrays of the same size.")
+                    }
+                    datum.counts = try counts.enumerated().map { (i, c) throws(CloudWatchError) in
+                        let n = try finite(c, "\(at).Counts.member.\(i + 1)")
+                        guard n >= 0 else { throw CloudWatchError.invalid("\(at).Counts.member.\(i + 1)", "\(n)") }
+                        return n
+                    }
+                }
+            } else {
+                throw CloudWatchError(.missingParameter, "\(at) must include Value, Values or StatisticValues.")
+            }
+            out.append(datum)
+        }
+        return out
+    }
+
+    /// `GetMetricStatistics`.
+    package struct StatisticsRequest: Sendable {
+        package var series: MetricSeries
+        package var start: Int64
+        package var end: Int64
+        package var period: Int
+        package var statistics: [Statistic]
+        package var extended: [Statistic]
+        package var unit: MetricUnit?
+    }
+
+    package static func getMetricStatistics(_ body: WireValue) throws(CloudWatchError) -> StatisticsRequest {
+        guard let namespace = body["Namespace"]?.string else { throw .missing("Namespace") }
+        guard let name = body["MetricName"]?.string else { throw .missing("MetricName") }
+        let dimensions = try self.dimensions(body["Dimensions"], at: "Dimensions", requireValues: true)
+        guard let start = body["StartTime"]?.epochMillis else { throw .missing("StartTime") }
+        guard let end = body["EndTime"]?.epochMillis else { throw .missing("EndTime") }
+        guard start < end else {
+            throw CloudWatchError(.invalidParameterValue, "The parameter StartTime must be less than the parameter EndTime.")
+        }
+        guard let periodValue = body["Period"]?.number else { throw .missing("Period") }
+        let period = Int(periodValue)
+        guard Double(period) == periodValue, MetricPeriod.isValid(period) else {
+            throw CloudWatchError(.invalidParameterValue, "The parameter Period must be 1, 5, 10, 30 or a multiple of 60.")
+        }
+        var statistics: [Statistic] = []
+        for s in body["Statistics"]?.array ?? [] {
+            guard let text = s.string, let st = Statistic(text), !{ if case .percentile = st { true } else { false } }() else {
+                throw .invalid("Statistics", s.string ?? "\(s)", "Statistics are SampleCount, Average, Sum, Minimum and Maximum.")
+            }
+            statistics.append(st)
+        }
+        var extended: [Statistic] = []
+        for s in body["ExtendedStatistics"]?.array ?? [] {
+            guard let text = s.string, let st = Statistic(text), case .percentile = st else {
+                throw .invalid("ExtendedStatistics", s.string ?? "\(s)", "Extended statistics are percentiles such as p99 or p99.9.")
+            }
+            extended.append(st)
+        }
+        guard !statistics.isEmpty || !extended.isEmpty else {
+            throw CloudWatchError(.invalidParameterCombination, "Must specify either Statistics or ExtendedStatistics, but not both.")
+        }
+        guard statistics.count + extended.count <= 10 else {
+            throw CloudWatchError(.invalidParameterCombination, "At most 10 statistics and extended statistics may be requested.")
+        }
+        let points = (end - start + Int64(period) * 1000 - 1) / (Int64(period) * 1000)
+        guard points <= 1440 else {
+            throw CloudWatchError(.invalidParameterCombination, "You have requested up to \(points) datapoints, which exceeds the limit of 1440. You may reduce the datapoints requested by increasing Period, or decreasing the time range.")
+        }
+        var unit: MetricUnit?
+        if let u = body["Unit"] {
+            guard let text = u.string, let parsed = MetricUnit(rawValue: text) else { throw .invalid("Unit", u.string ?? "\(u)") }
+            unit = parsed
+        }
+        return StatisticsRequest(series: MetricSeries(namespace: namespace, name: name, dimensions: dimensions), start: start,
+                                 end: end, period: period, statistics: statistics, extended: extended, unit: unit)
+    }
+
+    /// `ListMetrics` filters.
+    package struct ListRequest: Sendable {
+        package var namespace: String?
+        package var name: String?
+        package var dimensions: [(name: String, value: String?)]
+        package var recentlyActive: Bool
+        package var offset: Int
+    }
+
+    package static func listMetrics(_ body: WireValue) throws(CloudWatchError) -> ListRequest {
+        var filters: [(name: String, value: String?)] = []
+        for (k, d) in (body["Dimensions"]?.array ?? []).enumerated() {
+            guard let name = d["Name"]?.string else { throw .missing("Dimensions.member.\(k + 1).Name") }
+            filters.append((name, d["Value"]?.string))
+        }
+        guard filters.count <= 10 else { throw CloudWatchError(.invalidParameterValue, "At most 10 dimension filters are allowed.") }
+        var recent = false
+        if let r = body["RecentlyActive"] {
+            guard r.string == "PT3H" else { throw .invalid("RecentlyActive", r.string ?? "\(r)", "The only value is PT3H.") }
+            recent = true
+        }
+        var offset = 0
+        if let token = body["NextToken"]?.string {
+            guard token.hasPrefix("m/"), let n = Int(token.dropFirst(2)), n >= 0 else {
+                throw CloudWatchError(.invalidNextToken, "The service couldn't process your request because the NextToken is invalid.")
+            }
+            offset = n
+        }
+        return ListRequest(namespace: body["Namespace"]?.string, name: body["MetricName"]?.string, dimensions: filters,
+                           recentlyActive: recent, offset: offset)
+    }
+
+    // MARK: helpers
+
+    static func dimensions(_ value: WireValue?, at: String, requireValues: Bool) throws(CloudWatchError) -> [String: String] {
+        guard let list = value?.array else { return [:] }
+        guard list.count <= 30 else { throw CloudWatchError(.invalidParameterValue, "The collection \(at) must not have a size greater than 30.") }
+        var out: [String: String] = [:]
+        for (k, d) in list.enumerated() {
+            guard let name = d["Name"]?.string else { throw .missing("\(at).member.\(k + 1).Name") }
+            guard let v = d["Value"]?.string else { throw .missing("\(at).member.\(k + 1).Value") }
+            guard (1...255).contains(name.count), (1...1024).contains(v.count) else {
+                throw .invalid("\(at).member.\(k + 1)", name, "Dimension names are 1-255 characters and values 1-1024.")
+            }
+            guard out[name] == nil else {
+                throw CloudWatchError(.invalidParameterValue, "No metric may have duplicate dimension names; \(name) appears twice in \(at).")
+            }
+            out[name] = v
+        }
+        return out
+    }
+
+    static func validateName(_ value: String, _ field: String) throws(CloudWatchError) {
+        guard (1...255).contains(value.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            throw .invalid(field, value, "It must be 1 to 255 printable characters.")
+        }
+    }
+
+    static func finite(_ v: WireValue, _ field: String) throws(CloudWatchError) -> Double {
+        guard let n = v.number, n.isFinite, abs(n) <= 1e108 || n == 0 else { throw .invalid(field, "\(v)") }
+        return n
+    }
+}

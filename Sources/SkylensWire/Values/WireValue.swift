@@ -1,0 +1,98 @@
+import SkylensCore
+
+/// A protocol-neutral document: what AWS JSON 1.0 and smithy-rpc-v2-cbor bodies decode to and encode from, so
+/// that one operation handler serves both protocols.
+package enum WireValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case bytes([UInt8])
+    case array([WireValue])
+    case map([(String, WireValue)])
+    /// Seconds since the epoch (JSON: a number; CBOR: tag 1).
+    case timestamp(Double)
+
+    package static func == (a: WireValue, b: WireValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): true
+        case let (.bool(x), .bool(y)): x == y
+        case let (.int(x), .int(y)): x == y
+        case let (.double(x), .double(y)): x == y
+        case let (.string(x), .string(y)): x == y
+        case let (.bytes(x), .bytes(y)): x == y
+        case let (.array(x), .array(y)): x == y
+        case let (.map(x), .map(y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        case let (.timestamp(x), .timestamp(y)): x == y
+        default: false
+        }
+    }
+
+    package subscript(key: String) -> WireValue? {
+        guard case .map(let members) = self else { return nil }
+        return members.last { $0.0 == key }?.1
+    }
+
+    package var string: String? { if case .string(let s) = self { s } else { nil } }
+    package var array: [WireValue]? { if case .array(let a) = self { a } else { nil } }
+    package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+
+    /// Numbers of either kind (and timestamps, as seconds).
+    package var number: Double? {
+        switch self {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        case .timestamp(let t): t
+        default: nil
+        }
+    }
+
+    /// A timestamp in epoch milliseconds: CBOR tag 1, or a JSON number of seconds.
+    package var epochMillis: Int64? {
+        guard let seconds = number, seconds.isFinite else { return nil }
+        return Int64((seconds * 1000).rounded())
+    }
+
+    /// From a parsed JSON document.
+    package init(json: JSONValue) {
+        switch json {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .number(let n): self = n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
+        case .string(let s): self = .string(s)
+        case .array(let a): self = .array(a.map(WireValue.init(json:)))
+        case .object(let members): self = .map(members.map { ($0.0, WireValue(json: $0.1)) })
+        }
+    }
+
+    /// As AWS JSON: timestamps become epoch seconds, bytes base64 (not used by the APIs served here).
+    package func writeJSON(_ w: inout JSONWriter) {
+        switch self {
+        case .null: w.null()
+        case .bool(let b): w.bool(b)
+        case .int(let i): w.int(i)
+        case .double(let d): w.double(d)
+        case .string(let s): w.string(s)
+        case .bytes(let b): w.string(String(decoding: b, as: UTF8.self))
+        case .timestamp(let t): w.double(t)
+        case .array(let a):
+            w.beginArray()
+            for v in a { v.writeJSON(&w) }
+            w.endArray()
+        case .map(let members):
+            w.beginObject()
+            for (k, v) in members {
+                w.key(k)
+                v.writeJSON(&w)
+            }
+            w.endObject()
+        }
+    }
+
+    package var jsonBytes: [UInt8] {
+        var w = JSONWriter()
+        writeJSON(&w)
+        return w.bytes
+    }
+}
