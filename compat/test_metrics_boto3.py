@@ -1,0 +1,121 @@
+"""CloudWatch metrics through boto3, unchanged, in smithy-rpc-v2-cbor (botocore's default) and AWS JSON 1.0.
+The protocol is chosen by giving botocore a copy of its own service model with only that protocol listed.
+The query protocol (form-encoded, XML) is not served yet."""
+import copy
+import datetime
+import json
+import os
+import tempfile
+
+import boto3
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+
+PROTOCOLS = ["smithy-rpc-v2-cbor", "json"]
+
+
+def cloudwatch_client(endpoint, protocol):
+    session = botocore.session.get_session()
+    loader = session.get_component("data_loader")
+    model = loader.load_service_model("cloudwatch", "service-2")
+    model = copy.deepcopy(model)
+    model["metadata"]["protocol"] = protocol
+    model["metadata"]["protocols"] = [protocol]
+    api_version = model["metadata"]["apiVersion"]
+    root = tempfile.mkdtemp(prefix="skylens-models-")
+    os.makedirs(os.path.join(root, "cloudwatch", api_version))
+    with open(os.path.join(root, "cloudwatch", api_version, "service-2.json"), "w") as f:
+        json.dump(model, f)
+    loader.search_paths.insert(0, root)
+    return boto3.Session(botocore_session=session).client(
+        "cloudwatch", endpoint_url=endpoint, region_name="us-east-1",
+        aws_access_key_id="skylens", aws_secret_access_key="skylens")
+
+
+@pytest.fixture(params=PROTOCOLS)
+def cw(request, collector):
+    return cloudwatch_client(collector.endpoint, request.param)
+
+
+def minute():
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.replace(second=0, microsecond=0)
+
+
+def test_put_then_get_statistics(cw):
+    ns = f"Compat/{datetime.datetime.now().timestamp()}"
+    t = minute()
+    dims = [{"Name": "FunctionName", "Value": "orders"}]
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "Latency", "Dimensions": dims, "Timestamp": t, "Values": [10, 20, 30], "Counts": [1, 1, 2],
+         "Unit": "Milliseconds"},
+        {"MetricName": "Latency", "Dimensions": dims, "Timestamp": t + datetime.timedelta(minutes=1),
+         "StatisticValues": {"SampleCount": 4, "Sum": 8, "Minimum": 1, "Maximum": 3}, "Unit": "Milliseconds"},
+    ])
+    r = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=dims,
+                                 StartTime=t - datetime.timedelta(minutes=1), EndTime=t + datetime.timedelta(minutes=2),
+                                 Period=60, Statistics=["Sum", "SampleCount", "Average", "Minimum", "Maximum"])
+    points = sorted(r["Datapoints"], key=lambda p: p["Timestamp"])
+    assert [p["Sum"] for p in points] == [90, 8]
+    assert [p["SampleCount"] for p in points] == [4, 4]
+    assert points[0]["Average"] == 22.5 and points[0]["Minimum"] == 10 and points[0]["Maximum"] == 30
+    assert all(p["Unit"] == "Milliseconds" for p in points)
+    assert points[0]["Timestamp"] == t
+    p = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=dims, StartTime=t,
+                                 EndTime=t + datetime.timedelta(minutes=1), Period=60, ExtendedStatistics=["p50", "p99"])
+    ext = p["Datapoints"][0]["ExtendedStatistics"]
+    assert abs(ext["p50"] - 20) <= 0.2 and abs(ext["p99"] - 30) <= 0.3
+    # Dimension sets match exactly: no dimensions is another series.
+    assert cw.get_metric_statistics(Namespace=ns, MetricName="Latency", StartTime=t, EndTime=t + datetime.timedelta(minutes=1),
+                                    Period=60, Statistics=["Sum"])["Datapoints"] == []
+
+
+def test_list_metrics_filters(cw):
+    ns = f"Compat/{datetime.datetime.now().timestamp()}"
+    cw.put_metric_data(Namespace=ns, MetricData=[
+        {"MetricName": "A", "Dimensions": [{"Name": "k", "Value": "1"}], "Value": 1},
+        {"MetricName": "A", "Dimensions": [{"Name": "k", "Value": "2"}], "Value": 1},
+        {"MetricName": "B", "Value": 1},
+    ])
+    assert len(cw.list_metrics(Namespace=ns)["Metrics"]) == 3
+    assert [m["Dimensions"] for m in cw.list_metrics(Namespace=ns, MetricName="A", Dimensions=[{"Name": "k", "Value": "2"}])["Metrics"]] \
+        == [[{"Name": "k", "Value": "2"}]]
+    assert len(cw.list_metrics(Namespace=ns, RecentlyActive="PT3H")["Metrics"]) == 3
+    pages = list(cw.get_paginator("list_metrics").paginate(Namespace=ns))
+    assert sum(len(p["Metrics"]) for p in pages) == 3
+
+
+def test_large_put_is_gzipped_and_accepted(cw):
+    ns = f"Compat/{datetime.datetime.now().timestamp()}"
+    t = minute()
+    cw.put_metric_data(Namespace=ns, MetricData=[{"MetricName": "Big", "Timestamp": t, "Value": float(i)} for i in range(1000)])
+    r = cw.get_metric_statistics(Namespace=ns, MetricName="Big", StartTime=t, EndTime=t + datetime.timedelta(minutes=1),
+                                 Period=60, Statistics=["Sum", "SampleCount"])
+    assert r["Datapoints"][0]["Sum"] == 499500 and r["Datapoints"][0]["SampleCount"] == 1000
+
+
+@pytest.mark.parametrize("kwargs,code", [
+    ({"Namespace": "AWS/Lambda", "MetricData": [{"MetricName": "x", "Value": 1}]}, "InvalidParameterValue"),
+    ({"Namespace": "A", "MetricData": [{"MetricName": "x", "Value": 1, "StatisticValues":
+        {"SampleCount": 1, "Sum": 1, "Minimum": 1, "Maximum": 1}}]}, "InvalidParameterCombination"),
+    ({"Namespace": "A", "MetricData": [{"MetricName": "x", "Values": [1, 2], "Counts": [1]}]}, "InvalidParameterValue"),
+])
+def test_put_metric_data_errors(cw, kwargs, code):
+    with pytest.raises(ClientError) as e:
+        cw.put_metric_data(**kwargs)
+    assert e.value.response["Error"]["Code"] == code
+
+
+def test_get_metric_statistics_errors(cw):
+    t = minute()
+    for kwargs, code in [
+        ({"Period": 90, "Statistics": ["Sum"]}, "InvalidParameterValue"),
+        ({"Period": 60}, "InvalidParameterCombination"),
+        ({"Period": 1, "Statistics": ["Sum"], "EndTime": t + datetime.timedelta(hours=2)}, "InvalidParameterCombination"),
+    ]:
+        args = {"Namespace": "A", "MetricName": "x", "StartTime": t, "EndTime": t + datetime.timedelta(minutes=1)}
+        args.update(kwargs)
+        with pytest.raises(ClientError) as e:
+            cw.get_metric_statistics(**args)
+        assert e.value.response["Error"]["Code"] == code
