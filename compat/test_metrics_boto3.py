@@ -119,3 +119,30 @@ def test_get_metric_statistics_errors(cw):
         with pytest.raises(ClientError) as e:
             cw.get_metric_statistics(**args)
         assert e.value.response["Error"]["Code"] == code
+
+
+def test_metric_filter_closes_the_loop(logs, cw):
+    """A log line, through a metric filter created with boto3, becomes a datapoint read back with boto3."""
+    group = f"/compat/loop-{datetime.datetime.now().timestamp()}"
+    ns = f"Loop/{datetime.datetime.now().timestamp()}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    logs.put_metric_filter(logGroupName=group, filterName="latency", filterPattern="{ $.latency = * }",
+                           metricTransformations=[{"metricName": "Latency", "metricNamespace": ns, "metricValue": "$.latency",
+                                                   "unit": "Milliseconds", "dimensions": {"route": "$.route"}}])
+    assert [f["filterName"] for f in logs.describe_metric_filters(logGroupName=group)["metricFilters"]] == ["latency"]
+    t = minute()
+    base = int(t.timestamp() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": base + i, "message": json.dumps({"latency": v, "route": "/orders"})} for i, v in enumerate([10, 30, 20])])
+    r = cw.get_metric_statistics(Namespace=ns, MetricName="Latency", Dimensions=[{"Name": "route", "Value": "/orders"}],
+                                 StartTime=t, EndTime=t + datetime.timedelta(minutes=1), Period=60,
+                                 Statistics=["Sum", "SampleCount", "Maximum"])
+    assert [(p["Sum"], p["SampleCount"], p["Maximum"], p["Unit"]) for p in r["Datapoints"]] == [(60, 3, 30, "Milliseconds")]
+    with pytest.raises(ClientError) as e:
+        logs.put_metric_filter(logGroupName=group, filterName="bad", filterPattern="ERROR",
+                               metricTransformations=[{"metricName": "M", "metricNamespace": ns, "metricValue": "1",
+                                                       "dimensions": {"a": "$a"}}])
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    logs.delete_metric_filter(logGroupName=group, filterName="latency")
+    assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []

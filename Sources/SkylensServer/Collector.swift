@@ -27,9 +27,9 @@ package struct Collector: Sendable {
                                    sealBytes: configuration.sealBytes)
         let liveTail = LiveTail()
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
-        let logs = LogsAPI(store: store, writer: writer, wallClock: wallClock, region: configuration.region,
-                           accountID: configuration.accountID)
         let metrics = SQLiteMetricStore(database: database)
+        let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store), metrics: metrics,
+                           wallClock: wallClock, region: configuration.region, accountID: configuration.accountID)
         let cloudWatch = CloudWatchAPI(store: metrics, wallClock: wallClock)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
                                      startedAt: wallClock.nowMillis(), logger: logger)

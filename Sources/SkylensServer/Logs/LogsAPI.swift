@@ -11,13 +11,18 @@ package struct LogsAPI: Sendable {
 
     let store: any LogStore
     let writer: GroupCommitWriter
+    let metricFilters: MetricFilterRegistry
+    let metrics: any MetricStore
     let wallClock: any WallClock
     let region: String
     let accountID: String
 
-    package init(store: any LogStore, writer: GroupCommitWriter, wallClock: any WallClock, region: String, accountID: String) {
+    package init(store: any LogStore, writer: GroupCommitWriter, metricFilters: MetricFilterRegistry, metrics: any MetricStore,
+                 wallClock: any WallClock, region: String, accountID: String) {
         self.store = store
         self.writer = writer
+        self.metricFilters = metricFilters
+        self.metrics = metrics
         self.wallClock = wallClock
         self.region = region
         self.accountID = accountID
@@ -39,6 +44,9 @@ package struct LogsAPI: Sendable {
             case "PutRetentionPolicy": return try await putRetentionPolicy(body)
             case "DeleteRetentionPolicy": return try await deleteRetentionPolicy(body)
             case "TestMetricFilter": return try testMetricFilter(body)
+            case "PutMetricFilter": return try await putMetricFilter(body)
+            case "DescribeMetricFilters": return try await describeMetricFilters(body)
+            case "DeleteMetricFilter": return try await deleteMetricFilter(body)
             case "TagResource": return try await tagResource(body)
             case "UntagResource": return try await untagResource(body)
             case "ListTagsForResource": return try await listTagsForResource(body)
@@ -78,6 +86,7 @@ package struct LogsAPI: Sendable {
         let name = try LogsRequestFields.required(r.logGroupName, "logGroupName")
         try ResourceNames.validateGroup(name)
         try await store.deleteLogGroup(name)
+        await metricFilters.groupDeleted(name)
         return LogsResponses.empty
     }
 
@@ -175,6 +184,7 @@ package struct LogsAPI: Sendable {
             try store.prepareForAppend(&request)
             let receipt = try await writer.submit(request)
             nextToken = EventID.make(streamID: receipt.streamID, seq: receipt.firstSeq + Int64(events.count))
+            try await publishMetrics(group: group, events: events, now: now)
         }
         return LogsResponses.putLogEvents(nextSequenceToken: nextToken, rejected: decision.rejected)
     }
@@ -230,6 +240,78 @@ package struct LogsAPI: Sendable {
             if outcome.matched { matches.append((i + 1, message, outcome)) }
         }
         return LogsResponses.testMetricFilter(matches)
+    }
+
+    // MARK: metric filters
+
+    /// Metrics from committed events: the group's metric filters, EMF documents, Lambda platform lines.
+    func publishMetrics(group: String, events: LogBatch, now: Int64) async throws {
+        let extracted = LogMetricExtractor.extract(group: group, filters: try await metricFilters.filters(for: group), events: events)
+        var datums = extracted.datums
+        if extracted.invalidEMF > 0 {
+            // As CloudWatch Logs does: invalid EMF stays a log event and is counted in AWS/Logs.
+            datums.append(MetricDatum(namespace: "AWS/Logs", name: "EMFValidationErrors", dimensions: ["LogGroupName": group],
+                                      timestamp: now, values: [Double(extracted.invalidEMF)], unit: .count))
+        }
+        if !datums.isEmpty { try await metrics.put(datums) }
+    }
+
+    func putMetricFilter(_ body: [UInt8]) async throws -> [UInt8] {
+        let r = try LogsRequests.decode(LogsRequests.PutMetricFilter.self, from: body)
+        let group = try LogsRequestFields.required(r.logGroupName, "logGroupName")
+        let name = try LogsRequestFields.required(r.filterName, "filterName")
+        let pattern = try LogsRequestFields.required(r.filterPattern, "filterPattern")
+        let transformations = try LogsRequestFields.required(r.metricTransformations, "metricTransformations")
+        try ResourceNames.validateGroup(group)
+        guard transformations.count == 1 else {
+            throw LogsError.invalid("1 validation error detected: Value at 'metricTransformations' failed to satisfy constraint: Member must have length less than or equal to 1 and greater than or equal to 1")
+        }
+        let t = transformations[0]
+        var unit = MetricUnit.none
+        if let u = t.unit {
+            guard let parsed = MetricUnit(rawValue: u) else {
+                throw LogsError.invalid("1 validation error detected: Value '\(u)' at 'metricTransformations.1.member.unit' failed to satisfy constraint: Member must satisfy enum value set")
+            }
+            unit = parsed
+        }
+        let transformation = MetricFilter.Transformation(
+            metricName: try LogsRequestFields.required(t.metricName, "metricTransformations.1.member.metricName"),
+            metricNamespace: try LogsRequestFields.required(t.metricNamespace, "metricTransformations.1.member.metricNamespace"),
+            metricValue: try LogsRequestFields.required(t.metricValue, "metricTransformations.1.member.metricValue"),
+            defaultValue: t.defaultValue, dimensions: t.dimensions ?? [:], unit: unit)
+        _ = try await store.retention(ofGroup: group)
+        try await metricFilters.put(StoredMetricFilter(group: group, name: name, pattern: pattern, transformation: transformation,
+                                                       creationTime: wallClock.nowMillis()))
+        return LogsResponses.empty
+    }
+
+    func describeMetricFilters(_ body: [UInt8]) async throws -> [UInt8] {
+        let r = try LogsRequests.decode(LogsRequests.DescribeMetricFilters.self, from: body)
+        if r.filterNamePrefix != nil && r.logGroupName == nil {
+            throw LogsError.invalid("filterNamePrefix requires logGroupName.")
+        }
+        if (r.metricName == nil) != (r.metricNamespace == nil) {
+            throw LogsError.invalid("metricName and metricNamespace must be given together.")
+        }
+        if let group = r.logGroupName { _ = try await store.retention(ofGroup: group) }
+        let limit = try LogsRequestFields.limit(r.limit, in: 1...50, default: 50)
+        var offset = 0
+        if let token = r.nextToken {
+            guard token.hasPrefix("mf/"), let n = Int(token.dropFirst(3)), n >= 0 else { throw LogsError.invalidToken }
+            offset = n
+        }
+        let all = try await metricFilters.describe(group: r.logGroupName, namePrefix: r.filterNamePrefix, metricName: r.metricName,
+                                                   metricNamespace: r.metricNamespace)
+        let page = Array(all.dropFirst(offset).prefix(limit))
+        return LogsResponses.describeMetricFilters(page, nextToken: offset + limit < all.count ? "mf/\(offset + limit)" : nil)
+    }
+
+    func deleteMetricFilter(_ body: [UInt8]) async throws -> [UInt8] {
+        let r = try LogsRequests.decode(LogsRequests.DeleteMetricFilter.self, from: body)
+        let group = try LogsRequestFields.required(r.logGroupName, "logGroupName")
+        let name = try LogsRequestFields.required(r.filterName, "filterName")
+        try await metricFilters.delete(group: group, name: name)
+        return LogsResponses.empty
     }
 
     // MARK: tags

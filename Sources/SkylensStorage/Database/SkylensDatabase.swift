@@ -104,6 +104,19 @@ package final class SkylensDatabase: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-metric-filters") { db in
+            try db.execute(sql: """
+                CREATE TABLE metric_filter (
+                    group_id INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    pattern TEXT NOT NULL,
+                    -- the metric transformation as JSON (metricName, metricNamespace, metricValue, defaultValue, dimensions, unit)
+                    transformation TEXT NOT NULL,
+                    creation_time INTEGER NOT NULL,
+                    PRIMARY KEY (group_id, name)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -47,6 +47,7 @@ package final class SQLiteLogStore: LogStore {
             try db.execute(sql: "DELETE FROM block WHERE group_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM hot_event WHERE group_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM log_stream WHERE group_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM metric_filter WHERE group_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM log_group WHERE id = ?", arguments: [id])
         }
     }
@@ -63,7 +64,8 @@ package final class SQLiteLogStore: LogStore {
         return try await pool.read { db in
             var sql = """
                 SELECT g.name, g.creation_time, g.retention_days,
-                       (SELECT COALESCE(SUM(s.stored_bytes), 0) FROM log_stream s WHERE s.group_id = g.id)
+                       (SELECT COALESCE(SUM(s.stored_bytes), 0) FROM log_stream s WHERE s.group_id = g.id),
+                       (SELECT COUNT(*) FROM metric_filter f WHERE f.group_id = g.id)
                 FROM log_group g WHERE g.name > ?
                 """
             var args: StatementArguments = [after]
@@ -79,7 +81,7 @@ package final class SQLiteLogStore: LogStore {
             args += [limit + 1]
             let rows = try Row.fetchAll(db, sql: sql, arguments: args)
             let groups = rows.prefix(limit).map { row in
-                LogGroupInfo(name: row[0], creationTime: row[1], retentionInDays: row[2], storedBytes: row[3])
+                LogGroupInfo(name: row[0], creationTime: row[1], retentionInDays: row[2], metricFilterCount: row[4], storedBytes: row[3])
             }
             let next = rows.count > limit ? groups.last.map { "g/" + $0.name } : nil
             return Page(items: Array(groups), nextToken: next)

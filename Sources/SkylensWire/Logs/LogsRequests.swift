@@ -84,6 +84,36 @@ package enum LogsRequests {
         package var resourceArn: String?
     }
 
+    package struct MetricTransformation: Decodable, Sendable {
+        package var metricName: String?
+        package var metricNamespace: String?
+        package var metricValue: String?
+        package var defaultValue: Double?
+        package var dimensions: [String: String]?
+        package var unit: String?
+    }
+
+    package struct PutMetricFilter: Decodable, Sendable {
+        package var logGroupName: String?
+        package var filterName: String?
+        package var filterPattern: String?
+        package var metricTransformations: [MetricTransformation]?
+    }
+
+    package struct DescribeMetricFilters: Decodable, Sendable {
+        package var logGroupName: String?
+        package var filterNamePrefix: String?
+        package var nextToken: String?
+        package var limit: Int?
+        package var metricName: String?
+        package var metricNamespace: String?
+    }
+
+    package struct DeleteMetricFilter: Decodable, Sendable {
+        package var logGroupName: String?
+        package var filterName: String?
+    }
+
     package struct TestMetricFilter: Decodable, Sendable {
         package var filterPattern: String?
         package var logEventMessages: [String]?

@@ -135,6 +135,43 @@ package enum LogsResponses {
         return w.bytes
     }
 
+    package static func describeMetricFilters(_ filters: [StoredMetricFilter], nextToken: String?) -> [UInt8] {
+        var w = JSONWriter()
+        w.beginObject()
+        w.key("metricFilters")
+        w.beginArray()
+        for f in filters {
+            w.beginObject()
+            w.field("filterName", f.name)
+            w.field("filterPattern", f.pattern)
+            w.key("metricTransformations")
+            w.beginArray()
+            w.beginObject()
+            let t = f.transformation
+            w.field("metricName", t.metricName)
+            w.field("metricNamespace", t.metricNamespace)
+            w.field("metricValue", t.metricValue)
+            if let d = t.defaultValue { w.key("defaultValue"); w.double(d) }
+            if !t.dimensions.isEmpty {
+                w.key("dimensions")
+                w.beginObject()
+                for (k, v) in t.dimensions.sorted(by: { $0.key < $1.key }) { w.field(k, v) }
+                w.endObject()
+            }
+            w.field("unit", t.unit.rawValue)
+            w.endObject()
+            w.endArray()
+            w.field("creationTime", f.creationTime)
+            w.field("logGroupName", f.group)
+            w.field("applyOnTransformedLogs", false)
+            w.endObject()
+        }
+        w.endArray()
+        w.fieldIfPresent("nextToken", nextToken)
+        w.endObject()
+        return w.bytes
+    }
+
     package static func tags(_ tags: [String: String]) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
