@@ -67,8 +67,8 @@ struct JSONDocument {
         case (.key(let key), UInt8(ascii: "{")):
             // Duplicate keys: the last occurrence wins, so the whole object is scanned and the last match kept.
             var lastStart: Int?
-            guard forEachMember(&i, { name, valueStart in
-                if name == key { lastStart = valueStart }
+            guard forEachMember(&i, { raw, escaped, valueStart in
+                if escaped ? Self.decodedKey(raw) == key : key.utf8.elementsEqual(raw) { lastStart = valueStart }
             }) else { return false }
             if var j = lastStart { _ = walk(rest, at: &j, into: &out) }
             return true
@@ -88,7 +88,7 @@ struct JSONDocument {
             return true
         case (.wildcard, UInt8(ascii: "{")):
             var starts: [Int] = []
-            guard forEachMember(&i, { _, start in starts.append(start) }) else { return false }
+            guard forEachMember(&i, { _, _, start in starts.append(start) }) else { return false }
             for var j in starts { _ = walk(rest, at: &j, into: &out) }
             return true
         default:
@@ -97,19 +97,24 @@ struct JSONDocument {
         }
     }
 
-    /// Calls `body` with each member's key and the offset of its value; leaves `i` after the object.
-    private func forEachMember(_ i: inout Int, _ body: (String, Int) -> Void) -> Bool {
+    /// Calls `body` with each member's raw key bytes (between the quotes), whether they hold escapes, and the
+    /// offset of its value; leaves `i` after the object. Keys are compared raw: no string is made per member.
+    private func forEachMember(_ i: inout Int, _ body: (UnsafeRawBufferPointer, Bool, Int) -> Void) -> Bool {
         i += 1
         skipSpace(&i)
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return true }
         while true {
             skipSpace(&i)
-            guard let key = readString(&i) else { return false }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { return false }
+            let keyStart = i + 1
+            guard skipString(&i) else { return false }
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<(i - 1)])
+            let escaped = raw.contains(UInt8(ascii: "\\"))
             skipSpace(&i)
             guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return false }
             i += 1
             skipSpace(&i)
-            body(key, i)
+            body(raw, escaped, i)
             guard skipValue(&i) else { return false }
             skipSpace(&i)
             guard i < bytes.count else { return false }
@@ -262,6 +267,17 @@ struct JSONDocument {
             i += 1
         }
         return false
+    }
+
+    /// A key with escapes, decoded.
+    private static func decodedKey(_ raw: UnsafeRawBufferPointer) -> String? {
+        var quoted: [UInt8] = [UInt8(ascii: "\"")]
+        quoted.append(contentsOf: raw)
+        quoted.append(UInt8(ascii: "\""))
+        return quoted.withUnsafeBytes { buffer in
+            var scanner = JSONScanner(buffer)
+            return try? scanner.readString()
+        }
     }
 
     /// Reads a string at `i` (which must be a quote), decoding escapes with the same reader as request bodies.

@@ -5,15 +5,16 @@ import SkylensCore
 /// Metric filter definitions, kept beside their log groups (and deleted with them).
 extension SQLiteLogStore: MetricFilterStore {
     package func allMetricFilters() async throws -> [StoredMetricFilter] {
-        let rows = try await pool.read { db in
+        // Rows are not Sendable: map them inside the read so that the asynchronous read is used.
+        let rows = try await pool.read { db -> [(String, String, String, String, Int64)] in
             try Row.fetchAll(db, sql: """
                 SELECT g.name, f.name, f.pattern, f.transformation, f.creation_time
                 FROM metric_filter f JOIN log_group g ON g.id = f.group_id ORDER BY g.name, f.name
-                """)
+                """).map { ($0[0], $0[1], $0[2], $0[3], $0[4]) }
         }
         return try rows.map { row in
-            StoredMetricFilter(group: row[0], name: row[1], pattern: row[2], transformation: try Self.decodeTransformation(row[3]),
-                               creationTime: row[4])
+            StoredMetricFilter(group: row.0, name: row.1, pattern: row.2, transformation: try Self.decodeTransformation(row.3),
+                               creationTime: row.4)
         }
     }
 

@@ -64,7 +64,8 @@ package final class SQLiteMetricStore: MetricStore {
 
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints {
         let resolution = query.periodSeconds < 60 ? 1 : 60
-        let (unit, rows) = try await database.pool.read { db -> (String, [Row]) in
+        // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
+        let (unit, buckets) = try await database.pool.read { db -> (String, [(Int64, MetricAggregate)]) in
             guard let series = try Row.fetchOne(db, sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
                                                 arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
             else { return ("None", []) }
@@ -72,14 +73,14 @@ package final class SQLiteMetricStore: MetricStore {
             return (series[1], try Row.fetchAll(db, sql: """
                 SELECT start, sample_count, sum, minimum, maximum, sketch FROM metric_point
                 WHERE series_id = ? AND resolution = ? AND start >= ? AND start < ? ORDER BY start
-                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end]))
+                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end])
+                .map { ($0[0], try Self.aggregate($0, offset: 1)) })
         }
         var periods: [Int64: MetricAggregate] = [:]
-        for row in rows {
-            let start: Int64 = row[0]
+        for (start, aggregate) in buckets {
             let periodStart = MetricPeriod.start(of: start, period: query.periodSeconds)
             guard periodStart + Int64(query.periodSeconds) * 1000 > query.start else { continue }
-            periods[periodStart, default: MetricAggregate()].merge(try Self.aggregate(row, offset: 1))
+            periods[periodStart, default: MetricAggregate()].merge(aggregate)
         }
         return MetricPoints(unit: MetricUnit(rawValue: unit) ?? .none,
                             points: periods.sorted { $0.key < $1.key }.map { (start: $0.key, aggregate: $0.value) })
@@ -87,22 +88,22 @@ package final class SQLiteMetricStore: MetricStore {
 
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                             activeSince: Int64?) async throws -> [MetricSeries] {
-        let rows = try await database.pool.read { db in
+        let rows = try await database.pool.read { db -> [(String, String, String)] in
             var sql = "SELECT namespace, name, dims FROM metric_series WHERE 1 = 1"
             var args: StatementArguments = []
             if let namespace { sql += " AND namespace = ?"; args += [namespace] }
             if let name { sql += " AND name = ?"; args += [name] }
             if let activeSince { sql += " AND last_ts >= ?"; args += [activeSince] }
             sql += " ORDER BY namespace, name, dims"
-            return try Row.fetchAll(db, sql: sql, arguments: args)
+            return try Row.fetchAll(db, sql: sql, arguments: args).map { ($0[0], $0[1], $0[2]) }
         }
         return rows.compactMap { row -> MetricSeries? in
-            let dims = MetricSeries.dimensions(fromCanonical: row[2])
+            let dims = MetricSeries.dimensions(fromCanonical: row.2)
             for filter in dimensions {
                 guard let value = dims[filter.name] else { return nil }
                 if let wanted = filter.value, wanted != value { return nil }
             }
-            return MetricSeries(namespace: row[0], name: row[1], dimensions: dims)
+            return MetricSeries(namespace: row.0, name: row.1, dimensions: dims)
         }
     }
 
