@@ -82,6 +82,32 @@ package struct CollectorClient: Sendable {
         }, as: LogsModels.PutLogEvents.self)
     }
 
+    /// Calls a CloudWatch operation in AWS JSON 1.0 and returns the parsed answer.
+    package func cloudWatch(_ operation: String, _ fields: (inout JSONWriter) -> Void) async throws -> JSONValue {
+        var w = JSONWriter()
+        w.beginObject()
+        fields(&w)
+        w.endObject()
+        var request = HTTPClientRequest(url: endpoint + "/")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
+        request.headers.add(name: "X-Amz-Target", value: "GraniteServiceVersion20100801.\(operation)")
+        request.body = .bytes(w.bytes)
+        let response = try await send(request)
+        let bytes = try await collect(response)
+        guard response.status == .ok else {
+            let code = response.headers.first(name: "x-amzn-query-error")?.split(separator: ";").first.map(String.init)
+            var error = Self.awsError(status: Int(response.status.code), body: bytes)
+            if let code { error.kind = .aws(code: code, status: Int(response.status.code)) }
+            throw error
+        }
+        do {
+            return try bytes.withUnsafeBytes { try JSONValue.parse($0) }
+        } catch {
+            throw ClientError(.badResponse, "\(operation): \(error)")
+        }
+    }
+
     // MARK: the collector's own endpoints
 
     /// `GET /_skylens/health`.
