@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // Layer 0: the pure domain. No I/O, no clock, no logging.
@@ -30,6 +31,11 @@ let package = Package(
         // Layer 1: wire formats, storage.
         .target(name: "SkylensWire", dependencies: ["SkylensCore", "CZlib"], swiftSettings: swiftSettings),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "SkylensRules",
+            dependencies: ["SkylensCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "SkylensStorage",
             dependencies: [
@@ -44,7 +50,7 @@ let package = Package(
         .target(
             name: "SkylensServer",
             dependencies: [
-                "SkylensCore", "SkylensWire", "SkylensStorage",
+                "SkylensCore", "SkylensWire", "SkylensStorage", "SkylensRules",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -66,7 +72,7 @@ let package = Package(
         .executableTarget(
             name: "skylens",
             dependencies: [
-                "SkylensCore", "SkylensWire", "SkylensServer", "SkylensClient",
+                "SkylensCore", "SkylensWire", "SkylensServer", "SkylensClient", "SkylensRules",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -103,6 +109,7 @@ let package = Package(
         ),
         .testTarget(name: "SkylensWireTests", dependencies: ["SkylensWire"], swiftSettings: swiftSettings),
         .testTarget(name: "SkylensStorageTests", dependencies: ["SkylensStorage"], swiftSettings: swiftSettings),
+        .testTarget(name: "SkylensRulesTests", dependencies: ["SkylensRules"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SkylensServerTests",
             dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire"],

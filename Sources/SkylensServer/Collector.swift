@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import SkylensCore
+import SkylensRules
 import SkylensStorage
 import UnixSignals
 
@@ -22,13 +23,16 @@ package struct Collector: Sendable {
 
     package static func build(configuration: CollectorConfiguration, wallClock: any WallClock = SystemWallClock(),
                               logger: Logger) throws -> Collector {
+        // Rules first: a collector with invalid rules does not start (every problem is reported at once).
+        let rules = try RulesLoader.load(directory: configuration.rulesDirectory).get()
         let database = try SkylensDatabase(directory: configuration.dataDirectory)
         let store = SQLiteLogStore(database: database, compressionLevel: configuration.compressionLevel,
                                    sealBytes: configuration.sealBytes)
         let liveTail = LiveTail()
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
         let metrics = SQLiteMetricStore(database: database)
-        let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store), metrics: metrics,
+        let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
+                           metrics: metrics,
                            wallClock: wallClock, region: configuration.region, accountID: configuration.accountID)
         let cloudWatch = CloudWatchAPI(store: metrics, wallClock: wallClock)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
@@ -49,7 +53,9 @@ package struct Collector: Sendable {
         // the HTTP server (no new requests), then maintenance, then the writer, which commits whatever is still pending.
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
-                         services: [writer, maintenance, app, LiveTailCloser(liveTail: liveTail)], logger: logger)
+                         services: [writer, maintenance, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
+                                                                           logger: logger),
+                                    app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }
 
     /// The service group that runs the collector; `triggerGracefulShutdown()` on it stops it as SIGTERM would.
@@ -61,6 +67,27 @@ package struct Collector: Sendable {
     /// Runs until SIGINT/SIGTERM (or until the surrounding task is cancelled), then shuts down gracefully.
     package func run() async throws {
         try await makeServiceGroup().run()
+    }
+}
+
+/// Creates the log groups declared in `rules/` (and sets their retention) when the collector starts.
+struct RuleGroupsService: Service {
+    let store: any LogStore
+    let groups: [RuleSet.LogGroup]
+    let wallClock: any WallClock
+    let logger: Logger
+
+    func run() async throws {
+        for group in groups {
+            do {
+                try await store.createLogGroup(group.name, tags: [:], now: wallClock.nowMillis())
+            } catch let error as LogsError where error.code == .resourceAlreadyExists {
+                // Already there: keep its data, apply the declared retention.
+            }
+            try await store.putRetentionPolicy(group: group.name, days: group.retentionInDays)
+        }
+        if !groups.isEmpty { logger.info("rule log groups ready", metadata: ["groups": "\(groups.count)"]) }
+        try? await gracefulShutdown()
     }
 }
 

@@ -29,6 +29,8 @@ package struct TestCollector: Sendable {
         config.port = 0
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-test-\(UUID().uuidString)").path
         config.dataDirectory = scratch
+        // No rules unless a test asks for some: the repository's rules/ must not leak into tests.
+        config.rulesDirectory = scratch + "/no-rules"
         configure(&config)
         var logger = Logger(label: "skylens-test")
         logger.logLevel = .warning

@@ -1,14 +1,28 @@
 import SkylensCore
 
-/// The metric filters of every log group, compiled and ready for ingest, backed by the `MetricFilterStore`.
-/// Loaded from storage on first use; changed only through ``put(_:)`` and ``delete(group:name:)``.
+/// The metric filters of every log group, compiled and ready for ingest: those created through the API (backed by
+/// the `MetricFilterStore`, loaded on first use, changed through ``put(_:)`` and ``delete(group:name:)``) and those
+/// declared in `rules/` (fixed at start-up; a group name ending in `*` covers every group with that prefix).
 package actor MetricFilterRegistry {
     private let store: any MetricFilterStore
     private var sets: [String: MetricFilterSet] = [:]
     private var definitions: [String: [String: StoredMetricFilter]] = [:]
     private var loaded = false
+    private let ruleFilters: [(definition: StoredMetricFilter, filter: MetricFilter)]
 
-    package init(store: any MetricFilterStore) { self.store = store }
+    /// `rules` must already be valid (the rules loader checked them); an invalid one is left out.
+    package init(store: any MetricFilterStore, rules: [StoredMetricFilter] = []) {
+        self.store = store
+        ruleFilters = rules.compactMap { d in
+            (try? MetricFilter(name: d.name, pattern: d.pattern, transformation: d.transformation)).map { (d, $0) }
+        }
+    }
+
+    private func ruleFilters(for group: String) -> [(definition: StoredMetricFilter, filter: MetricFilter)] {
+        ruleFilters.filter { rule in
+            rule.definition.group.hasSuffix("*") ? group.hasPrefix(rule.definition.group.dropLast()) : rule.definition.group == group
+        }
+    }
 
     private func ensureLoaded() async throws {
         guard !loaded else { return }
@@ -22,10 +36,11 @@ package actor MetricFilterRegistry {
         loaded = true
     }
 
-    /// The compiled filters of `group` (empty when it has none).
+    /// The compiled filters of `group`: its own, then the rules that cover it.
     package func filters(for group: String) async throws -> [MetricFilter] {
         try await ensureLoaded()
-        return sets[group]?.filters ?? []
+        let rules = ruleFilters(for: group).map(\.filter)
+        return (sets[group]?.filters ?? []) + rules
     }
 
     /// Validates, enforces the group's quotas, persists, then applies: events ingested from now on are filtered.
@@ -57,7 +72,15 @@ package actor MetricFilterRegistry {
     /// Definitions for DescribeMetricFilters, ordered by group then filter name.
     package func describe(group: String?, namePrefix: String?, metricName: String?, metricNamespace: String?) async throws -> [StoredMetricFilter] {
         try await ensureLoaded()
-        return definitions.values.flatMap(\.values)
+        var all = definitions.values.flatMap(\.values)
+        if let group {
+            all += ruleFilters(for: group).map { rule in
+                var d = rule.definition
+                d.group = group
+                return d
+            }
+        }
+        return all
             .filter { d in
                 (group.map { d.group == $0 } ?? true)
                     && (namePrefix.map { d.name.hasPrefix($0) } ?? true)
