@@ -146,3 +146,40 @@ def test_metric_filter_closes_the_loop(logs, cw):
     assert e.value.response["Error"]["Code"] == "InvalidParameterException"
     logs.delete_metric_filter(logGroupName=group, filterName="latency")
     assert logs.describe_metric_filters(logGroupName=group)["metricFilters"] == []
+
+
+def test_get_metric_data_with_metric_math(cw):
+    ns = f"Compat/{datetime.datetime.now().timestamp()}"
+    t = minute() - datetime.timedelta(minutes=5)
+    data = []
+    for k in range(5):
+        ts = t + datetime.timedelta(minutes=k)
+        data.append({"MetricName": "Requests", "Dimensions": [{"Name": "fn", "Value": "a"}], "Timestamp": ts, "Value": 10.0 * (k + 1)})
+        data.append({"MetricName": "Requests", "Dimensions": [{"Name": "fn", "Value": "b"}], "Timestamp": ts, "Value": 1.0})
+        if k != 2:
+            data.append({"MetricName": "Errors", "Dimensions": [{"Name": "fn", "Value": "a"}], "Timestamp": ts, "Value": 1.0})
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+    def stat(id, name, fn, ret=False):
+        return {"Id": id, "ReturnData": ret, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name,
+                "Dimensions": [{"Name": "fn", "Value": fn}]}, "Period": 60, "Stat": "Sum"}}
+    r = cw.get_metric_data(
+        MetricDataQueries=[
+            stat("ra", "Requests", "a"), stat("rb", "Requests", "b"), stat("ea", "Errors", "a", ret=True),
+            {"Id": "rate", "Expression": "100 * FILL(ea, 0) / ra", "Label": "error rate"},
+            {"Id": "total", "Expression": "SUM(METRICS())"},
+            {"Id": "busy", "Expression": "IF(ra > 25, ra, 0)"},
+        ],
+        StartTime=t, EndTime=t + datetime.timedelta(minutes=5), ScanBy="TimestampAscending")
+    results = {x["Id"]: x for x in r["MetricDataResults"]}
+    assert set(results) == {"ea", "rate", "total", "busy"}
+    assert results["ea"]["Values"] == [1, 1, 1, 1]
+    assert results["rate"]["Label"] == "error rate"
+    assert [round(v, 6) for v in results["rate"]["Values"]] == [10.0, 5.0, 0.0, 2.5, 2.0]
+    assert results["total"]["Values"] == [12, 22, 31, 42, 52]
+    assert results["busy"]["Values"] == [0, 0, 30, 40, 50]
+    assert [ts.replace(tzinfo=None) for ts in results["rate"]["Timestamps"]] == \
+        [(t + datetime.timedelta(minutes=k)).replace(tzinfo=None) for k in range(5)]
+    with pytest.raises(ClientError) as e:
+        cw.get_metric_data(MetricDataQueries=[{"Id": "x", "Expression": "y * 2"}], StartTime=t,
+                           EndTime=t + datetime.timedelta(minutes=5))
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"

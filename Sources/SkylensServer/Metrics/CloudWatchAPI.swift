@@ -21,6 +21,7 @@ package struct CloudWatchAPI: Sendable {
             case "PutMetricData": return try await putMetricData(body)
             case "GetMetricStatistics": return try await getMetricStatistics(body)
             case "ListMetrics": return try await listMetrics(body)
+            case "GetMetricData": return try await getMetricData(body)
             default:
                 throw CloudWatchError(.unknownOperation, "Operation \(operation) is not supported by Skylens yet.")
             }
