@@ -26,6 +26,7 @@ done
 .build/release/skylens-bench logs --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --data-dir "$DATA" "${@:2}"
 
 .build/release/skylens-bench patterns --corpus "$CORPUS"
+.build/release/skylens-bench metrics --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS"
 
 # Stop the collector gracefully: SQLite checkpoints the WAL into the database file when the last connection closes,
 # so the file size is then exactly what the data takes on disk.

@@ -12,7 +12,7 @@ import SkylensWire
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skylens-bench", abstract: "Skylens benchmarks (see Benchmarks/README.md).",
-        subcommands: [LogBench.self, PatternBench.self])
+        subcommands: [LogBench.self, PatternBench.self, MetricBench.self])
 }
 
 struct LogBench: AsyncParsableCommand {
@@ -32,16 +32,13 @@ struct LogBench: AsyncParsableCommand {
         let (timestamps, lines) = try loadCorpus()
         print("corpus: \(lines.count) events, \(lines.reduce(0) { $0 + $1.count }) bytes of messages")
 
-        // Rebase the corpus so that it ends a minute ago (PutLogEvents rejects events over 14 days old).
-        let shift = Int64(Date().timeIntervalSince1970 * 1000) - 60_000 - (timestamps.max() ?? 0)
-        let bodies = makeBodies(group: group, timestamps: timestamps.map { $0 + shift }, lines: lines)
+        let bodies = makeBodies(group: group, timestamps: Corpus.rebased(timestamps), lines: lines)
         let client = CollectorClient(endpoint: endpoint)
         for s in 0..<streams { try await client.ensureStream(group: group, stream: "stream-\(s)") }
 
         let start = ContinuousClock.now
         try await send(bodies)
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = LoadGenerator.seconds(ContinuousClock.now - start)
         print(String(format: "ingest: %d events in %.2f s = %.0f events/s (%d requests of %d, %d in flight)",
                      lines.count, seconds, Double(lines.count) / seconds, bodies.count, batchSize, concurrency))
 
@@ -70,8 +67,7 @@ struct LogBench: AsyncParsableCommand {
                 matched += page.events.count
                 token = page.nextToken
             } while token != nil
-            let t = ContinuousClock.now - scanStart
-            let s = Double(t.components.seconds) + Double(t.components.attoseconds) / 1e18
+            let s = LoadGenerator.seconds(ContinuousClock.now - scanStart)
             print(String(format: "scan: FilterLogEvents %@ over %d stored events: %d matches in %.3f s = %.0f events/s",
                          pattern, lines.count, matched, s, Double(lines.count) / s))
         }
@@ -79,30 +75,20 @@ struct LogBench: AsyncParsableCommand {
 
     func loadCorpus() throws -> ([Int64], [[UInt8]]) { try Corpus.load(corpus) }
 
-    /// One JSON body per batch of consecutive events, round-robin over the streams, each batch sorted by time.
     func makeBodies(group: String, timestamps: [Int64], lines: [[UInt8]]) -> [[UInt8]] {
-        stride(from: 0, to: lines.count, by: batchSize).enumerated().map { n, first in
-            let range = first..<min(first + batchSize, lines.count)
-            let order = range.sorted { timestamps[$0] < timestamps[$1] }
-            var w = JSONWriter(capacity: 256_000)
-            w.beginObject()
-            w.field("logGroupName", group)
-            w.field("logStreamName", "stream-\(n % streams)")
-            w.key("logEvents")
-            w.beginArray()
-            for i in order {
-                w.beginObject()
-                w.field("timestamp", timestamps[i])
-                w.field("message", String(decoding: lines[i], as: UTF8.self))
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
-            return w.bytes
-        }
+        Corpus.putLogEventsBodies(group: group, streams: (0..<streams).map { "stream-\($0)" }, timestamps: timestamps,
+                                  lines: lines, count: lines.count, batchSize: batchSize)
     }
 
     func send(_ bodies: [[UInt8]]) async throws {
+        try await LoadGenerator.send(bodies, to: endpoint, target: "Logs_20140328.PutLogEvents",
+                                     contentType: "application/x-amz-json-1.1", concurrency: concurrency)
+    }
+}
+
+/// Sends prepared request bodies with a fixed number of requests in flight.
+enum LoadGenerator {
+    static func send(_ bodies: [[UInt8]], to endpoint: String, target: String, contentType: String, concurrency: Int) async throws {
         let next = Counter()
         let url = endpoint + "/"
         try await withThrowingTaskGroup(of: Void.self) { tasks in
@@ -111,19 +97,23 @@ struct LogBench: AsyncParsableCommand {
                     while let i = next.take(below: bodies.count) {
                         var request = HTTPClientRequest(url: url)
                         request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/x-amz-json-1.1")
-                        request.headers.add(name: "X-Amz-Target", value: "Logs_20140328.PutLogEvents")
+                        request.headers.add(name: "Content-Type", value: contentType)
+                        request.headers.add(name: "X-Amz-Target", value: target)
                         request.body = .bytes(bodies[i])
                         let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
                         let body = try await response.body.collect(upTo: 1 << 20)
                         guard response.status == .ok else {
-                            throw ValidationError("PutLogEvents answered \(response.status.code): \(String(buffer: body))")
+                            throw ValidationError("\(target) answered \(response.status.code): \(String(buffer: body))")
                         }
                     }
                 }
             }
             try await tasks.waitForAll()
         }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 }
 
@@ -142,6 +132,37 @@ final class Counter: @unchecked Sendable {
 
 /// The corpus written by `gen_corpus.py`: one event a line in `corpus.log`, its timestamp in `corpus.ts`.
 enum Corpus {
+    /// The timestamps moved so that the corpus ends a minute ago (PutLogEvents rejects events over 14 days old).
+    static func rebased(_ timestamps: [Int64]) -> [Int64] {
+        let shift = Int64(Date().timeIntervalSince1970 * 1000) - 60_000 - (timestamps.max() ?? 0)
+        return timestamps.map { $0 + shift }
+    }
+
+    /// PutLogEvents bodies for the first `count` events: batches of consecutive events, round-robin over `streams`,
+    /// each batch sorted by time.
+    static func putLogEventsBodies(group: String, streams: [String], timestamps: [Int64], lines: [[UInt8]], count: Int,
+                                   batchSize: Int) -> [[UInt8]] {
+        stride(from: 0, to: count, by: batchSize).enumerated().map { n, first in
+            let range = first..<min(first + batchSize, count)
+            let order = range.sorted { timestamps[$0] < timestamps[$1] }
+            var w = JSONWriter(capacity: 256_000)
+            w.beginObject()
+            w.field("logGroupName", group)
+            w.field("logStreamName", streams[n % streams.count])
+            w.key("logEvents")
+            w.beginArray()
+            for i in order {
+                w.beginObject()
+                w.field("timestamp", timestamps[i])
+                w.field("message", String(decoding: lines[i], as: UTF8.self))
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+            return w.bytes
+        }
+    }
+
     static func load(_ corpus: String) throws -> ([Int64], [[UInt8]]) {
         let dir = URL(fileURLWithPath: corpus)
         let log = try Data(contentsOf: dir.appendingPathComponent("corpus.log"))

@@ -43,7 +43,7 @@ struct PatternBench: ParsableCommand {
                     }
                     return n
                 }
-                best = min(best, Self.seconds(ContinuousClock.now - start))
+                best = min(best, LoadGenerator.seconds(ContinuousClock.now - start))
             }
             print(Self.row(name, text, "\(matched) matches", Double(lines.count) / best))
         }
@@ -61,7 +61,7 @@ struct PatternBench: ParsableCommand {
                 }
                 return hits
             }
-            best = min(best, Self.seconds(ContinuousClock.now - start) / 2)
+            best = min(best, LoadGenerator.seconds(ContinuousClock.now - start) / 2)
         }
         print(Self.row("term, whole-buffer search", "ERROR", "", Double(lines.count) / best))
     }
@@ -71,7 +71,4 @@ struct PatternBench: ParsableCommand {
         return pad(name, 27) + pad(pattern, 84) + pad(matches, 16) + String(format: "%6.2f M events/s", rate / 1e6)
     }
 
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
 }
