@@ -16,7 +16,7 @@ swift build -c release --product skylens-bench
 
 DATA=$(mktemp -d /tmp/skylens-bench-XXXXXX)
 PORT=${SKYLENS_BENCH_PORT:-4577}
-.build/release/skylens serve --port "$PORT" --data-dir "$DATA" --log-level warning &
+.build/release/skylens serve --port "$PORT" --data-dir "$DATA" --rules-dir "$DATA/no-rules" --log-level warning &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA"' EXIT
 for _ in $(seq 1 100); do
@@ -26,7 +26,6 @@ done
 .build/release/skylens-bench logs --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --data-dir "$DATA" "${@:2}"
 
 .build/release/skylens-bench patterns --corpus "$CORPUS"
-.build/release/skylens-bench metrics --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS"
 
 # Stop the collector gracefully: SQLite checkpoints the WAL into the database file when the last connection closes,
 # so the file size is then exactly what the data takes on disk.
@@ -34,3 +33,14 @@ kill -TERM $SERVER
 wait $SERVER || true
 SIZE=$(stat -c %s "$DATA/skylens.sqlite")
 echo "disk after shutdown: $SIZE bytes in skylens.sqlite = $(python3 -c "print(round($SIZE / $EVENTS, 1))") bytes/event"
+
+# Metrics, on a second collector with its own data directory so that the figures above stay about logs alone.
+DATA2=$(mktemp -d /tmp/skylens-bench-XXXXXX)
+.build/release/skylens serve --port "$PORT" --data-dir "$DATA2" --rules-dir "$DATA2/no-rules" --log-level warning &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; wait $SERVER 2>/dev/null; rm -rf "$DATA" "$DATA2"' EXIT
+for _ in $(seq 1 100); do
+    curl -sf "http://127.0.0.1:$PORT/_skylens/health" >/dev/null && break
+    sleep 0.1
+done
+.build/release/skylens-bench metrics --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS"
