@@ -31,10 +31,12 @@ package struct Collector: Sendable {
         let liveTail = LiveTail()
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
         let metrics = SQLiteMetricStore(database: database)
+        let metricWriter = MetricWriter(store: metrics, logger: logger)
+        let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter)
         let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
-                           metrics: metrics,
+                           metrics: committingMetrics,
                            wallClock: wallClock, region: configuration.region, accountID: configuration.accountID)
-        let cloudWatch = CloudWatchAPI(store: metrics, wallClock: wallClock)
+        let cloudWatch = CloudWatchAPI(store: committingMetrics, wallClock: wallClock)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
                                      startedAt: wallClock.nowMillis(), logger: logger)
         let boundPort = LockedState<Int?>(nil)
@@ -50,10 +52,11 @@ package struct Collector: Sendable {
             store: store, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
-        // the HTTP server (no new requests), then maintenance, then the writer, which commits whatever is still pending.
+        // the HTTP server (no new requests), then maintenance, then the log writer and the metric writer, which commit
+        // whatever is still pending (the log writer before the metric writer, whose datums it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
-                         services: [writer, maintenance, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
+                         services: [metricWriter, writer, maintenance, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
                                                                            logger: logger),
                                     app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }
