@@ -2,72 +2,29 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Writes metric datums with group commits: the datums of every request that arrives while a write is running are
-/// merged (in memory, per bucket) and written together in the next transaction. A request is answered once its
-/// datums are committed.
+/// Writes metric datums through a ``GroupCommitQueue``: the datums of every request pending while a write runs are
+/// merged per bucket and written in one transaction; a request is answered once its datums are committed.
 package final class MetricWriter: Service {
-    private typealias Waiter = CheckedContinuation<Void, any Error>
-
-    private struct State {
-        var pending: [([MetricDatum], Waiter)] = []
-        var closed = false
-    }
-
-    private let store: any MetricStore
-    private let logger: Logger
-    private let state = LockedState(State())
-    private let doorbell: AsyncStream<Void>
-    private let ring: AsyncStream<Void>.Continuation
+    private let queue: GroupCommitQueue<[MetricDatum], Void>
 
     package init(store: any MetricStore, logger: Logger) {
-        self.store = store
-        self.logger = logger
-        (doorbell, ring) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        queue = GroupCommitQueue(name: "metrics", logger: logger) { batches in
+            try await store.put(batches.flatMap { $0 })
+            return batches.map { _ in .success(()) }
+        }
     }
 
     /// Queues `datums` for the next commit and returns once they are stored.
     package func put(_ datums: [MetricDatum]) async throws {
         guard !datums.isEmpty else { return }
-        try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            let accepted = state.withLock { s -> Bool in
-                guard !s.closed else { return false }
-                s.pending.append((datums, waiter))
-                return true
-            }
-            if accepted {
-                ring.yield()
-            } else {
-                waiter.resume(throwing: LogsError(.serviceUnavailable, "The collector is shutting down."))
-            }
+        do {
+            try await queue.submit(datums)
+        } catch is GroupCommitQueue<[MetricDatum], Void>.ShuttingDown {
+            throw LogsError(.serviceUnavailable, "The collector is shutting down.")
         }
     }
 
-    package func run() async throws {
-        await withGracefulShutdownHandler {
-            for await _ in doorbell { await drain() }
-        } onGracefulShutdown: { [ring] in
-            ring.finish()
-        }
-        state.withLock { $0.closed = true }
-        await drain()
-    }
-
-    private func drain() async {
-        while true {
-            let batch = state.withLock { s -> [([MetricDatum], Waiter)] in
-                defer { s.pending.removeAll(keepingCapacity: true) }
-                return s.pending
-            }
-            if batch.isEmpty { return }
-            do {
-                try await store.put(batch.flatMap(\.0))
-                for (_, waiter) in batch { waiter.resume() }
-            } catch {
-                logger.error("metric commit failed", metadata: ["error": "\(error)", "requests": "\(batch.count)"])
-                for (_, waiter) in batch { waiter.resume(throwing: error) }
-            }
-        }
-    }
+    package func run() async throws { try await queue.run() }
 }
 
 /// The metric store as the APIs see it: reads go to the store, writes through the group-commit writer.
