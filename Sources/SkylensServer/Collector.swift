@@ -49,7 +49,7 @@ package struct Collector: Sendable {
             logger: logger
         )
         let maintenance = LogMaintenanceService(
-            store: store, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
+            store: store, metrics: metrics, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
         // the HTTP server (no new requests), then maintenance, then the log writer and the metric writer, which commit

@@ -67,3 +67,44 @@ struct SQLiteMetricStoreTests {
         #expect(try await store.listSeries(namespace: "A", name: "x", dimensions: [], activeSince: t0 - 3 * 3_600_000).count == 1)
     }
 }
+
+struct SQLiteMetricRetentionTests {
+    let now: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 3_600_000
+    let day: Int64 = 86_400_000
+
+    @Test func retentionRollsUpAndExpiresByResolution() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-retention-\(UUID().uuidString)").path
+        let store = SQLiteMetricStore(database: try SkylensDatabase(directory: dir))
+        let series = MetricSeries(namespace: "App", name: "Hits")
+        func datum(_ ts: Int64, _ v: Double, resolution: Int = 60) -> MetricDatum {
+            MetricDatum(namespace: "App", name: "Hits", timestamp: ts, values: [v], storageResolution: resolution)
+        }
+        let recentHighRes = now - 4 * 3_600_000
+        let sixteenDays = now - 16 * day
+        let seventyDays = now - 70 * day
+        let fiveHundredDays = now - 500 * day
+        try await store.put([
+            datum(recentHighRes, 1, resolution: 1),
+            datum(sixteenDays, 2), datum(sixteenDays + 60_000, 3),
+            datum(seventyDays, 4), datum(fiveHundredDays, 5),
+        ])
+        func sum(_ start: Int64, period: Int) async throws -> Double? {
+            try await store.aggregates(MetricQuery(series: series, start: start, end: start + Int64(period) * 1000, periodSeconds: period))
+                .points.first?.aggregate.stats.sum
+        }
+        #expect(try await sum(recentHighRes, period: 1) == 1)
+        #expect(try await sum(sixteenDays, period: 60) == 2)
+        #expect(try await store.sweepExpired(now: now) > 0)
+        // Per-second data is gone after 3 hours; the per-minute copy stays.
+        #expect(try await sum(recentHighRes, period: 1) == nil)
+        #expect(try await sum(MetricPeriod.start(of: recentHighRes, period: 60), period: 60) == 1)
+        // After 15 days minutes become 5-minute buckets: a 60 s period finds nothing, a 300 s period the whole sum.
+        #expect(try await sum(sixteenDays, period: 60) == nil)
+        #expect(try await sum(MetricPeriod.start(of: sixteenDays, period: 300), period: 300) == 5)
+        // After 63 days, hours; after 455 days, nothing.
+        #expect(try await sum(MetricPeriod.start(of: seventyDays, period: 3600), period: 3600) == 4)
+        #expect(try await sum(MetricPeriod.start(of: fiveHundredDays, period: 3600), period: 3600) == nil)
+        // A second sweep finds nothing more to do.
+        #expect(try await store.sweepExpired(now: now) == 0)
+    }
+}

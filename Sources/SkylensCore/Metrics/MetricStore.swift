@@ -5,6 +5,9 @@ package protocol MetricStore: Sendable {
     /// One aggregate per period that has data, oldest first, for `query.series` in `[start, end)`, and the unit the
     /// series was last published with.
     func aggregates(_ query: MetricQuery) async throws -> MetricPoints
+    /// Applies CloudWatch's retention: per-second data for 3 hours, per-minute for 15 days, then 5-minute
+    /// aggregates until 63 days and 1-hour aggregates until 455 days. Returns the buckets removed or rolled up.
+    func sweepExpired(now: Int64) async throws -> Int
     /// Series matching the filters; `activeSince` keeps those with data at or after that time (ms).
     func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                     activeSince: Int64?) async throws -> [MetricSeries]
@@ -34,5 +37,22 @@ package struct MetricPoints: Sendable {
     package init(unit: MetricUnit, points: [(start: Int64, aggregate: MetricAggregate)]) {
         self.unit = unit
         self.points = points
+    }
+}
+
+/// CloudWatch's retention schedule: each resolution (seconds) is kept this long (ms) before it is rolled up into the
+/// next coarser one (or, for the last, deleted).
+package enum MetricRetention {
+    package static let schedule: [(resolution: Int, keep: Int64)] = [
+        (1, 3 * 3_600_000),
+        (60, 15 * 86_400_000),
+        (300, 63 * 86_400_000),
+        (3600, 455 * 86_400_000),
+    ]
+
+    /// The stored resolutions a period of `seconds` is computed from. Per-second buckets duplicate the per-minute
+    /// ones, so they serve only periods under a minute; the others never overlap (a rollup replaces what it covers).
+    package static func resolutions(forPeriod seconds: Int) -> [Int] {
+        seconds < 60 ? [1] : [60, 300, 3600].filter { seconds % $0 == 0 }
     }
 }

@@ -2,9 +2,10 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Seals hot events into compressed blocks and sweeps data past retention, on an injected clock.
+/// Seals hot events into compressed blocks and sweeps log and metric data past retention, on an injected clock.
 package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let store: any LogStore
+    let metrics: (any MetricStore)?
     let clock: C
     let wallClock: any WallClock
     let interval: Duration
@@ -12,9 +13,10 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
     let retentionInterval: Duration
     let logger: Logger
 
-    package init(store: any LogStore, clock: C, wallClock: any WallClock, interval: Duration, sealAge: Duration,
-                 retentionInterval: Duration, logger: Logger) {
+    package init(store: any LogStore, metrics: (any MetricStore)? = nil, clock: C, wallClock: any WallClock, interval: Duration,
+                 sealAge: Duration, retentionInterval: Duration, logger: Logger) {
         self.store = store
+        self.metrics = metrics
         self.clock = clock
         self.wallClock = wallClock
         self.interval = interval
@@ -45,6 +47,10 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
             if sweep {
                 let removed = try await store.sweepExpired(now: now)
                 if removed > 0 { logger.info("retention removed events", metadata: ["events": "\(removed)"]) }
+                if let metrics {
+                    let buckets = try await metrics.sweepExpired(now: now)
+                    if buckets > 0 { logger.info("metric retention rolled up or removed buckets", metadata: ["buckets": "\(buckets)"]) }
+                }
             }
         } catch {
             logger.error("log maintenance failed", metadata: ["error": "\(error)"])

@@ -41,6 +41,8 @@ package struct CommittingMetricStore: MetricStore {
 
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints { try await store.aggregates(query) }
 
+    package func sweepExpired(now: Int64) async throws -> Int { try await store.sweepExpired(now: now) }
+
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                             activeSince: Int64?) async throws -> [MetricSeries] {
         try await store.listSeries(namespace: namespace, name: name, dimensions: dimensions, activeSince: activeSince)

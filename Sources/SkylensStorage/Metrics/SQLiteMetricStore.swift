@@ -63,7 +63,8 @@ package final class SQLiteMetricStore: MetricStore {
     }
 
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints {
-        let resolution = query.periodSeconds < 60 ? 1 : 60
+        let resolutions = MetricRetention.resolutions(forPeriod: query.periodSeconds)
+        let first = MetricPeriod.start(of: query.start, period: resolutions.max() ?? 60)
         // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
         let (unit, buckets) = try await database.pool.read { db -> (String, [(Int64, MetricAggregate)]) in
             guard let series = try Row.fetchOne(db, sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
@@ -72,8 +73,9 @@ package final class SQLiteMetricStore: MetricStore {
             let id: Int64 = series[0]
             return (series[1], try Row.fetchAll(db, sql: """
                 SELECT start, sample_count, sum, minimum, maximum, sketch FROM metric_point
-                WHERE series_id = ? AND resolution = ? AND start >= ? AND start < ? ORDER BY start
-                """, arguments: [id, resolution, MetricPeriod.start(of: query.start, period: resolution), query.end])
+                WHERE series_id = ? AND resolution IN (\(resolutions.map(String.init).joined(separator: ","))) AND start >= ? AND start < ?
+                ORDER BY start
+                """, arguments: [id, first, query.end])
                 .map { ($0[0], try Self.aggregate($0, offset: 1)) })
         }
         var periods: [Int64: MetricAggregate] = [:]
@@ -107,7 +109,60 @@ package final class SQLiteMetricStore: MetricStore {
         }
     }
 
+    package func sweepExpired(now: Int64) async throws -> Int {
+        try await database.pool.write { db in
+            var changed = 0
+            let schedule = MetricRetention.schedule
+            for (k, step) in schedule.enumerated() {
+                let cutoff = now - step.keep
+                if step.resolution == 1 || k == schedule.count - 1 {
+                    // Per-second data is also in the per-minute buckets; the coarsest level simply expires.
+                    try db.execute(sql: "DELETE FROM metric_point WHERE resolution = ? AND start < ?", arguments: [step.resolution, cutoff])
+                    changed += db.changesCount
+                    continue
+                }
+                let coarser = schedule[k + 1].resolution
+                // Only whole coarser buckets are rolled up, so a rollup never overlaps finer data still kept.
+                let limit = MetricPeriod.start(of: cutoff, period: coarser)
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT series_id, start, sample_count, sum, minimum, maximum, sketch FROM metric_point
+                    WHERE resolution = ? AND start < ?
+                    """, arguments: [step.resolution, limit])
+                guard !rows.isEmpty else { continue }
+                var rolled: [BucketID: MetricAggregate] = [:]
+                for row in rows {
+                    let start: Int64 = row[1]
+                    rolled[BucketID(series: row[0], start: MetricPeriod.start(of: start, period: coarser)), default: .init()]
+                        .merge(try Self.aggregate(row, offset: 2))
+                }
+                let read = try db.cachedStatement(sql: """
+                    SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
+                    """)
+                let write = try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                for (bucket, aggregate) in rolled {
+                    var merged = aggregate
+                    if let existing = try Row.fetchOne(read, arguments: [bucket.series, coarser, bucket.start]) {
+                        merged.merge(try Self.aggregate(existing))
+                    }
+                    try write.execute(arguments: [bucket.series, coarser, bucket.start, merged.stats.sampleCount, merged.stats.sum,
+                                                  merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
+                }
+                try db.execute(sql: "DELETE FROM metric_point WHERE resolution = ? AND start < ?", arguments: [step.resolution, limit])
+                changed += db.changesCount
+            }
+            return changed
+        }
+    }
+
     // MARK: helpers
+
+    struct BucketID: Hashable {
+        var series: Int64
+        var start: Int64
+    }
 
     struct BucketKey: Hashable {
         var series: MetricSeries
