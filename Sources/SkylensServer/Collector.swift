@@ -35,7 +35,7 @@ package struct Collector: Sendable {
         let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter)
         let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
                            metrics: committingMetrics,
-                           wallClock: wallClock, region: configuration.region, accountID: configuration.accountID)
+                           wallClock: wallClock, region: configuration.region, accountID: configuration.accountID, logger: logger)
         let cloudWatch = CloudWatchAPI(store: committingMetrics, wallClock: wallClock)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
                                      startedAt: wallClock.nowMillis(), logger: logger)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SkylensCore
 import SkylensWire
 
@@ -13,16 +14,18 @@ package struct LogsAPI: Sendable {
     let writer: GroupCommitWriter
     let metricFilters: MetricFilterRegistry
     let metrics: any MetricStore
+    let logger: Logger
     let wallClock: any WallClock
     let region: String
     let accountID: String
 
     package init(store: any LogStore, writer: GroupCommitWriter, metricFilters: MetricFilterRegistry, metrics: any MetricStore,
-                 wallClock: any WallClock, region: String, accountID: String) {
+                 wallClock: any WallClock, region: String, accountID: String, logger: Logger) {
         self.store = store
         self.writer = writer
         self.metricFilters = metricFilters
         self.metrics = metrics
+        self.logger = logger
         self.wallClock = wallClock
         self.region = region
         self.accountID = accountID
@@ -184,7 +187,12 @@ package struct LogsAPI: Sendable {
             try store.prepareForAppend(&request)
             let receipt = try await writer.submit(request)
             nextToken = EventID.make(streamID: receipt.streamID, seq: receipt.firstSeq + Int64(events.count))
-            try await publishMetrics(group: group, events: events, now: now)
+            // The events are committed: a failure to publish their metrics must not make the client retry them.
+            do {
+                try await publishMetrics(group: group, events: events, now: now)
+            } catch {
+                logger.error("publishing metrics from log events failed", metadata: ["log.group": "\(group)", "error": "\(error)"])
+            }
         }
         return LogsResponses.putLogEvents(nextSequenceToken: nextToken, rejected: decision.rejected)
     }
