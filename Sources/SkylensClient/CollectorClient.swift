@@ -35,13 +35,18 @@ package struct CollectorClient: Sendable {
         return bytes
     }
 
-    /// Calls `operation` with an encoded JSON object and decodes the answer as `T`.
-    package func logs<T: Decodable>(_ operation: String, _ fields: (inout JSONWriter) -> Void, as: T.Type) async throws -> T {
+    /// A JSON object made by `fields`.
+    static func object(_ fields: (inout JSONWriter) -> Void) -> [UInt8] {
         var w = JSONWriter()
         w.beginObject()
         fields(&w)
         w.endObject()
-        let bytes = try await logs(operation, w.bytes)
+        return w.bytes
+    }
+
+    /// Calls `operation` with an encoded JSON object and decodes the answer as `T`.
+    package func logs<T: Decodable>(_ operation: String, _ fields: (inout JSONWriter) -> Void, as: T.Type) async throws -> T {
+        let bytes = try await logs(operation, Self.object(fields))
         do {
             return try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
@@ -51,14 +56,13 @@ package struct CollectorClient: Sendable {
 
     /// Creates the log group and stream unless they exist.
     package func ensureStream(group: String, stream: String) async throws {
-        for (op, fields) in [("CreateLogGroup", [("logGroupName", group)]),
-                             ("CreateLogStream", [("logGroupName", group), ("logStreamName", stream)])] {
+        let calls: [(String, (inout JSONWriter) -> Void)] = [
+            ("CreateLogGroup", { $0.field("logGroupName", group) }),
+            ("CreateLogStream", { $0.field("logGroupName", group); $0.field("logStreamName", stream) }),
+        ]
+        for (operation, fields) in calls {
             do {
-                var w = JSONWriter()
-                w.beginObject()
-                for (k, v) in fields { w.field(k, v) }
-                w.endObject()
-                _ = try await logs(op, w.bytes)
+                _ = try await logs(operation, Self.object(fields))
             } catch let error as ClientError where error.awsCode == "ResourceAlreadyExistsException" {
                 continue
             }
@@ -84,15 +88,11 @@ package struct CollectorClient: Sendable {
 
     /// Calls a CloudWatch operation in AWS JSON 1.0 and returns the parsed answer.
     package func cloudWatch(_ operation: String, _ fields: (inout JSONWriter) -> Void) async throws -> JSONValue {
-        var w = JSONWriter()
-        w.beginObject()
-        fields(&w)
-        w.endObject()
         var request = HTTPClientRequest(url: endpoint + "/")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
         request.headers.add(name: "X-Amz-Target", value: "GraniteServiceVersion20100801.\(operation)")
-        request.body = .bytes(w.bytes)
+        request.body = .bytes(Self.object(fields))
         let response = try await send(request)
         let bytes = try await collect(response)
         guard response.status == .ok else {

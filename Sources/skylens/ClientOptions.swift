@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SkylensClient
+import SkylensWire
 
 /// Options shared by every command that talks to a running collector.
 struct ClientOptions: ParsableArguments {
@@ -33,5 +34,14 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 enum Output {
     static func line(_ text: String) {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
+    /// Prints one JSON object on a line (the `--output json` form of every command).
+    static func jsonObject(_ fields: (inout JSONWriter) -> Void) {
+        var w = JSONWriter()
+        w.beginObject()
+        fields(&w)
+        w.endObject()
+        line(String(decoding: w.bytes, as: UTF8.self))
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SkylensClient
 import SkylensCore
+import SkylensServer
 import SkylensWire
 
 /// `skylens logs …`: the CloudWatch Logs side of the CLI.
@@ -28,7 +29,12 @@ extension Logs {
                     }, as: LogsModels.DescribeLogGroups.self)
                     for g in page.logGroups {
                         if options.output == .json {
-                            Output.line(Self.json(g))
+                            Output.jsonObject { w in
+                                w.field("logGroupName", g.logGroupName)
+                                w.fieldIfPresent("creationTime", g.creationTime)
+                                w.fieldIfPresent("retentionInDays", g.retentionInDays)
+                                w.fieldIfPresent("storedBytes", g.storedBytes)
+                            }
                         } else {
                             let retention = g.retentionInDays.map { "\($0)d" } ?? "never"
                             Output.line("\(g.logGroupName)\t\(retention)\t\(g.storedBytes ?? 0)")
@@ -37,17 +43,6 @@ extension Logs {
                     token = page.nextToken
                 } while token != nil
             }
-        }
-
-        static func json(_ g: LogsModels.LogGroup) -> String {
-            var w = JSONWriter()
-            w.beginObject()
-            w.field("logGroupName", g.logGroupName)
-            w.fieldIfPresent("creationTime", g.creationTime)
-            w.fieldIfPresent("retentionInDays", g.retentionInDays)
-            w.fieldIfPresent("storedBytes", g.storedBytes)
-            w.endObject()
-            return String(decoding: w.bytes, as: UTF8.self)
         }
     }
 
@@ -68,14 +63,12 @@ extension Logs {
                     }, as: LogsModels.DescribeLogStreams.self)
                     for s in page.logStreams {
                         if options.output == .json {
-                            var w = JSONWriter()
-                            w.beginObject()
-                            w.field("logStreamName", s.logStreamName)
-                            w.fieldIfPresent("creationTime", s.creationTime)
-                            w.fieldIfPresent("firstEventTimestamp", s.firstEventTimestamp)
-                            w.fieldIfPresent("lastEventTimestamp", s.lastEventTimestamp)
-                            w.endObject()
-                            Output.line(String(decoding: w.bytes, as: UTF8.self))
+                            Output.jsonObject { w in
+                                w.field("logStreamName", s.logStreamName)
+                                w.fieldIfPresent("creationTime", s.creationTime)
+                                w.fieldIfPresent("firstEventTimestamp", s.firstEventTimestamp)
+                                w.fieldIfPresent("lastEventTimestamp", s.lastEventTimestamp)
+                            }
                         } else {
                             let last = s.lastEventTimestamp.map(TimeExpression.format) ?? "-"
                             Output.line("\(s.logStreamName)\t\(last)")
@@ -211,13 +204,11 @@ enum EventPrinter {
                 Output.line("\(TimeExpression.format(timestamp)) \(message)")
             }
         case .json:
-            var w = JSONWriter()
-            w.beginObject()
-            w.fieldIfPresent("logStreamName", stream)
-            w.field("timestamp", timestamp)
-            w.field("message", message)
-            w.endObject()
-            Output.line(String(decoding: w.bytes, as: UTF8.self))
+            Output.jsonObject { w in
+                w.fieldIfPresent("logStreamName", stream)
+                w.field("timestamp", timestamp)
+                w.field("message", message)
+            }
         }
     }
 }
@@ -228,7 +219,7 @@ struct TimeWindow {
     var end: Int64?
 
     init(since: String?, until: String?) throws {
-        let now = SystemClock.nowMillis()
+        let now = SystemWallClock().nowMillis()
         do {
             start = try since.map { text throws(TimeExpression.ParseError) in try TimeExpression.resolve(text, now: now) }
             end = try until.map { text throws(TimeExpression.ParseError) in try TimeExpression.resolve(text, now: now) }
@@ -238,20 +229,11 @@ struct TimeWindow {
     }
 }
 
-enum SystemClock {
-    static func nowMillis() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-}
-
-/// The wall clock the CLI stamps shipped lines with.
-struct CLIWallClock: WallClock {
-    func nowMillis() -> Int64 { SystemClock.nowMillis() }
-}
-
 /// Shared by `logs put` and `run`: ship lines in batches, flushing every 200 ms while they arrive.
 enum LogShipping {
     static func start(client: CollectorClient, group: String, stream: String) async throws -> LogShipper {
         try await client.ensureStream(group: group, stream: stream)
-        return LogShipper(client: client, group: group, stream: stream, clock: CLIWallClock())
+        return LogShipper(client: client, group: group, stream: stream, clock: SystemWallClock())
     }
 
     static func ship(_ lines: AsyncStream<String>, into shipper: LogShipper) async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SkylensClient
 import SkylensCore
+import SkylensServer
 import SkylensWire
 
 /// `skylens metrics …`: list series and read their statistics, as a table or a terminal chart.
@@ -32,16 +33,14 @@ struct Metrics: AsyncParsableCommand {
                             return "\(n)=\(v)"
                         }
                         if options.output == .json {
-                            var w = JSONWriter()
-                            w.beginObject()
-                            w.field("namespace", metric["Namespace"]?.string ?? "")
-                            w.field("name", metric["MetricName"]?.string ?? "")
-                            w.key("dimensions")
-                            w.beginArray()
-                            for d in dims { w.string(d) }
-                            w.endArray()
-                            w.endObject()
-                            Output.line(String(decoding: w.bytes, as: UTF8.self))
+                            Output.jsonObject { w in
+                                w.field("namespace", metric["Namespace"]?.string ?? "")
+                                w.field("name", metric["MetricName"]?.string ?? "")
+                                w.key("dimensions")
+                                w.beginArray()
+                                for d in dims { w.string(d) }
+                                w.endArray()
+                            }
                         } else {
                             Output.line("\(metric["Namespace"]?.string ?? "")\t\(metric["MetricName"]?.string ?? "")\t\(dims.joined(separator: ","))")
                         }
@@ -79,7 +78,7 @@ struct Metrics: AsyncParsableCommand {
                 dims.append((String(d[..<eq]), String(d[d.index(after: eq)...])))
             }
             let window = try TimeWindow(since: since, until: until)
-            let end = window.end ?? SystemClock.nowMillis()
+            let end = window.end ?? SystemWallClock().nowMillis()
             let start = window.start ?? end - 3 * 3_600_000
             try await reportingErrors {
                 let answer = try await options.client.cloudWatch("GetMetricStatistics") { w in
@@ -123,14 +122,12 @@ enum MetricPrinter {
     static func print(_ points: [(Int64, Double)], statistic: String, unit: String, chart: Bool, format: OutputFormat) {
         if format == .json {
             for (t, v) in points {
-                var w = JSONWriter()
-                w.beginObject()
-                w.field("timestamp", t)
-                w.key(statistic)
-                w.double(v)
-                w.field("unit", unit)
-                w.endObject()
-                Output.line(String(decoding: w.bytes, as: UTF8.self))
+                Output.jsonObject { w in
+                    w.field("timestamp", t)
+                    w.key(statistic)
+                    w.double(v)
+                    w.field("unit", unit)
+                }
             }
             return
         }

@@ -79,7 +79,7 @@ package struct MetricFilter: Sendable {
     }
 
     /// Whether the pattern holds a regular expression (CloudWatch allows five such filters a log group).
-    package var usesRegex: Bool { pattern.source.contains("%") && Self.hasRegex(pattern) }
+    package var usesRegex: Bool { Self.hasRegex(pattern) }
 
     private static func hasRegex(_ pattern: FilterPattern) -> Bool {
         switch pattern.body {
