@@ -83,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "skylens-bench",
             dependencies: [
-                "SkylensCore", "SkylensWire", "SkylensClient",
+                "SkylensCore", "SkylensWire", "SkylensClient", "SkylensStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -20,27 +20,7 @@ struct MetricBench: AsyncParsableCommand {
         let client = CollectorClient(endpoint: endpoint)
         // PutMetricData: 500 requests of 1,000 datums over 100 series.
         let now = Date().timeIntervalSince1970
-        let bodies: [[UInt8]] = (0..<500).map { r in
-            var w = JSONWriter(capacity: 120_000)
-            w.beginObject()
-            w.field("Namespace", "Bench")
-            w.key("MetricData")
-            w.beginArray()
-            for i in 0..<1_000 {
-                w.beginObject()
-                w.field("MetricName", "Latency")
-                w.key("Dimensions")
-                w.beginArray()
-                w.beginObject(); w.field("Name", "Series"); w.field("Value", "s\((r * 7 + i) % 100)"); w.endObject()
-                w.endArray()
-                w.key("Timestamp"); w.double(now - Double(i % 600))
-                w.key("Value"); w.double(Double(i % 97))
-                w.endObject()
-            }
-            w.endArray()
-            w.endObject()
-            return w.bytes
-        }
+        let bodies = Self.putMetricDataBodies(requests: 500, now: now)
         let t0 = ContinuousClock.now
         try await send(bodies, target: "GraniteServiceVersion20100801.PutMetricData", contentType: "application/x-amz-json-1.0")
         let putSeconds = LoadGenerator.seconds(ContinuousClock.now - t0)
@@ -56,10 +36,7 @@ struct MetricBench: AsyncParsableCommand {
             let group = "/bench/filters-\(withFilters)-\(Int(now))"
             try await client.ensureStream(group: group, stream: "s")
             if withFilters {
-                let patterns = ["ERROR", "?Timeout ?timed", "{ $.level = \"ERROR\" }", "{ $.duration_ms > 100 }", "REPORT",
-                                "\"Init Duration\"", "{ $.cold_start IS TRUE }", "[ip, a, b, ts, req, status = 5*, bytes, ...]",
-                                "%Payment[a-z]+%", "WARN"]
-                for (k, p) in patterns.enumerated() {
+                for (k, p) in Self.filterPatterns.enumerated() {
                     var w = JSONWriter()
                     w.beginObject()
                     w.field("logGroupName", group)
@@ -87,6 +64,37 @@ struct MetricBench: AsyncParsableCommand {
                          withFilters ? "with 10" : "without", count, s, Double(count) / s))
         }
         print(String(format: "metric-filter cost: %.1f%% of plain ingest throughput", (1 - rates[1] / rates[0]) * 100))
+    }
+
+    /// The ten metric filters of the ingest comparison: terms, an OR, JSON, space-delimited and a regex.
+    static let filterPatterns = [
+        "ERROR", "?Timeout ?timed", "{ $.level = \"ERROR\" }", "{ $.duration_ms > 100 }", "REPORT", "\"Init Duration\"",
+        "{ $.cold_start IS TRUE }", "[ip, a, b, ts, req, status = 5*, bytes, ...]", "%Payment[a-z]+%", "WARN",
+    ]
+
+    /// PutMetricData bodies (JSON 1.0) of 1,000 datums each over 100 series, timestamps spread over ten minutes.
+    static func putMetricDataBodies(requests: Int, now: Double) -> [[UInt8]] {
+        (0..<requests).map { r in
+            var w = JSONWriter(capacity: 120_000)
+            w.beginObject()
+            w.field("Namespace", "Bench")
+            w.key("MetricData")
+            w.beginArray()
+            for i in 0..<1_000 {
+                w.beginObject()
+                w.field("MetricName", "Latency")
+                w.key("Dimensions")
+                w.beginArray()
+                w.beginObject(); w.field("Name", "Series"); w.field("Value", "s\((r * 7 + i) % 100)"); w.endObject()
+                w.endArray()
+                w.key("Timestamp"); w.double(now - Double(i % 600))
+                w.key("Value"); w.double(Double(i % 97))
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+            return w.bytes
+        }
     }
 
     func send(_ bodies: [[UInt8]], target: String, contentType: String) async throws {

@@ -11,6 +11,18 @@ struct FilterPatternTests {
         #expect(try !matches("ERROR", "error at line 3"))
     }
 
+    /// The prefilters (a JSON key that must appear, a regex tried only where its leading literal occurs) never
+    /// change an answer: escaped keys still match, and a literal seen twice is tried at both places.
+    @Test func prefiltersKeepAnswers() throws {
+        #expect(try matches(#"{ $.level = "ERROR" }"#, #"{"le\u0076el":"ERROR"}"#))
+        #expect(try !matches(#"{ $.level = "ERROR" }"#, #"{"lvl":"ERROR"}"#))
+        #expect(try matches(#"{ $.a NOT EXISTS || $.b = 1 }"#, #"{"c":1}"#))
+        #expect(try matches(#"{ $.x.level = "E" && $.n > 1 }"#, #"{"x":{"level":"E"},"n":2}"#))
+        #expect(try matches("%Payment[a-z]+%", "PaymentFailed then Paymentfailed"))
+        #expect(try !matches("%Payment[a-z]+%", "PaymentFailed then PaymentX"))
+        #expect(try matches("%ab+c%", "xxabbbc"))
+    }
+
     @Test func quotedPhraseKeepsOrderAndSpaces() throws {
         #expect(try matches("\"connection refused\"", "dial tcp: connection refused"))
         #expect(try !matches("\"connection refused\"", "refused connection"))

@@ -57,3 +57,38 @@ struct MetricAggregateTests {
         #expect(MetricSeries(namespace: "n", name: "m", dimensions: ["a": "1", "b": "x=y"]).canonicalDimensions == s.canonicalDimensions)
     }
 }
+
+struct DatumCoalescerTests {
+    /// Coalescing changes how many datums reach the store, never what the buckets hold.
+    @Test func coalescedDatumsAggregateLikeTheOriginals() {
+        let minute: Int64 = 1_700_000_040_000
+        var originals: [MetricDatum] = []
+        for k in 0..<300 {
+            let dims = k % 3 == 0 ? ["FunctionName": "f\(k % 2)"] : [:]
+            originals.append(MetricDatum(namespace: "App", name: k % 5 == 0 ? "Latency" : "Errors", dimensions: dims,
+                                         timestamp: minute + Int64(k % 130) * 1_000, values: [Double(k % 7)],
+                                         unit: k % 5 == 0 ? .milliseconds : .count, storageResolution: k % 11 == 0 ? 1 : 60))
+        }
+        var set = StatisticSet()
+        set.add(1)
+        set.add(2)
+        originals.append(MetricDatum(namespace: "App", name: "Errors", timestamp: minute, values: [], statisticValues: set))
+        var coalescer = DatumCoalescer()
+        for d in originals { coalescer.add(d) }
+        let coalesced = coalescer.datums
+        #expect(coalesced.count < originals.count / 4)
+
+        func buckets(_ datums: [MetricDatum]) -> [String: MetricAggregate] {
+            var out: [String: MetricAggregate] = [:]
+            for d in datums {
+                let period = d.storageResolution == 1 ? 1 : 60
+                let key = "\(d.series.canonicalDimensions)|\(d.name)|\(d.unit)|\(d.storageResolution)|\(MetricPeriod.start(of: d.timestamp, period: period))"
+                out[key, default: .init()].merge(d.aggregate)
+            }
+            return out
+        }
+        #expect(buckets(coalesced) == buckets(originals))
+        let latest = originals.filter { $0.name == "Latency" && $0.storageResolution == 60 }.map(\.timestamp).max()
+        #expect(coalesced.filter { $0.name == "Latency" && $0.storageResolution == 60 }.map(\.timestamp).max() == latest)
+    }
+}

@@ -25,6 +25,8 @@ package struct CompiledFilterPattern: Sendable {
     let excluded: [CompiledTerm]
     /// The needle when the whole pattern is one plain term: the hot path skips everything else.
     private let fastTerm: [UInt8]?
+    /// For JSON patterns: a quoted key every matching document contains (see ``requiredKey(_:)``).
+    private let jsonRequiredKey: [UInt8]?
 
     package init(_ pattern: FilterPattern) {
         self.pattern = pattern
@@ -40,6 +42,9 @@ package struct CompiledFilterPattern: Sendable {
             required = []
             optional = []
             excluded = []
+        }
+        if case .json(let condition) = pattern.body { jsonRequiredKey = Self.requiredKey(condition).map { Array($0.utf8) } } else {
+            jsonRequiredKey = nil
         }
         if required.count == 1, optional.isEmpty, excluded.isEmpty, case .text = required[0].term.match {
             fastTerm = required[0].bytes
@@ -71,12 +76,35 @@ package struct CompiledFilterPattern: Sendable {
             for term in optional where term.found(in: bytes) { return true }
             return false
         case .json(let condition):
+            // A key the condition needs must appear verbatim unless the message escapes something.
+            if let jsonRequiredKey, !ByteSearch.contains(bytes, jsonRequiredKey),
+               !ByteSearch.contains(bytes, Self.backslash) { return false }
             let document = JSONDocument(bytes: bytes)
             guard document.isObject else { return false }
+            if case .test(let t) = condition { return JSONEvaluation.test(t, in: document) }
             var cache = JSONEvaluation(document: document)
             return cache.evaluate(condition)
         case .spaceDelimited(let space):
-            return SpaceMatcher(pattern: space).match(bytes) != nil
+            return SpaceMatcher(pattern: space).matches(bytes)
+        }
+    }
+
+    private static let backslash: [UInt8] = [UInt8(ascii: "\\")]
+
+    /// A member key (quoted, as it appears in the document) that every document matching `condition` contains,
+    /// the longest available; nil when none is certain (`NOT EXISTS`, `||`, wildcard-only selectors).
+    static func requiredKey(_ condition: JSONCondition) -> String? {
+        switch condition {
+        case .and(let a, let b):
+            return [requiredKey(a), requiredKey(b)].compactMap { $0 }.max { $0.utf8.count < $1.utf8.count }
+        case .or:
+            return nil
+        case .test(let t):
+            if case .notExists = t.operation { return nil }
+            let keys = t.selector.steps.compactMap { step -> String? in
+                if case .key(let k) = step, !k.isEmpty, !k.utf8.contains(UInt8(ascii: "\"")) { return k } else { return nil }
+            }
+            return keys.max { $0.utf8.count < $1.utf8.count }.map { "\"\($0)\"" }
         }
     }
 

@@ -20,6 +20,13 @@ struct JSONEvaluation {
         }
     }
 
+    /// A condition that is a single test reads its selector once anyway: no cache needed.
+    static func test(_ t: JSONTest, in document: JSONDocument) -> Bool {
+        guard let leaves = document.leaves(t.selector) else { return false }
+        if case .notExists = t.operation { return leaves.isEmpty }
+        return leaves.contains { holds(t.operation, $0) }
+    }
+
     mutating func test(_ t: JSONTest) -> Bool {
         // A document that is not valid JSON matches no JSON pattern.
         guard let leaves = leaves(t.selector) else { return false }

@@ -28,6 +28,8 @@ package struct PatternRegex: Sendable, Equatable {
         var pieces: [Piece] = []
         /// The longest run of bytes every match must contain: searched with memmem before backtracking.
         var requiredLiteral: [UInt8] = []
+        /// Whether every match starts with ``requiredLiteral``: then only its occurrences are tried as starts.
+        var literalIsPrefix = false
     }
 
     /// The source between the percent signs.
@@ -64,6 +66,19 @@ package struct PatternRegex: Sendable, Equatable {
         }
         var search = Backtracker(alt: alt, bytes: bytes)
         if alt.anchoredStart { return search.match(0, 0) }
+        if alt.literalIsPrefix, let base = bytes.baseAddress {
+            // Each match begins with the literal: try only where it occurs.
+            return alt.requiredLiteral.withUnsafeBytes { needle -> Bool in
+                var from = 0
+                while from + needle.count <= bytes.count,
+                      let hit = skylens_find(base + from, bytes.count - from, needle.baseAddress, needle.count) {
+                    let start = base.distance(to: UnsafeRawPointer(hit))
+                    if search.match(0, start) { return true }
+                    from = start + 1
+                }
+                return false
+            }
+        }
         var start = 0
         while start <= bytes.count {
             if search.match(0, start) { return true }
@@ -239,17 +254,20 @@ struct RegexParser {
         var alt = alt
         guard !alt.pieces.isEmpty || alt.anchoredStart || alt.anchoredEnd else { throw fail("an empty alternative in a regular expression") }
         var run: [UInt8] = []
-        for piece in alt.pieces {
+        var runStart = 0
+        for (k, piece) in alt.pieces.enumerated() {
             if case .byte(let b) = piece.atom, piece.min == 1, piece.max == 1 {
                 run.append(b)
-                if run.count > alt.requiredLiteral.count { alt.requiredLiteral = run }
+                if run.count > alt.requiredLiteral.count { alt.requiredLiteral = run; alt.literalIsPrefix = runStart == 0 }
             } else if case .byte(let b) = piece.atom, piece.min >= 1 {
                 // `x+` or `x{2,}`: at least one x must appear; it ends the literal run.
                 run.append(b)
-                if run.count > alt.requiredLiteral.count { alt.requiredLiteral = run }
+                if run.count > alt.requiredLiteral.count { alt.requiredLiteral = run; alt.literalIsPrefix = runStart == 0 }
                 run = []
+                runStart = k + 1
             } else {
                 run = []
+                runStart = k + 1
             }
         }
         return alt

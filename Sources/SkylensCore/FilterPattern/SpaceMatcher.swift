@@ -14,20 +14,30 @@ struct SpaceMatcher {
             return fields.values.enumerated().map { ("$\($0.offset + 1)", Self.text(line, $0.element)) }
         }
         let fields = SpaceFields(line)
+        guard let assignment = assign(line, fields) else { return nil }
+        return extracted(line, fields, assignment)
+    }
+
+    /// Whether the line matches, without extracting values (the filtering fast path).
+    func matches(_ line: UnsafeRawBufferPointer) -> Bool {
+        pattern.items.isEmpty || assign(line, SpaceFields(line)) != nil
+    }
+
+    /// The field each pattern item starts at, when the line matches.
+    private func assign(_ line: UnsafeRawBufferPointer, _ fields: SpaceFields) -> [Int]? {
         var assignment: [Int] = []
         if pattern.hasEllipsis {
             guard align(0, 0, fields, line, &assignment) else { return nil }
-        } else {
-            let named = pattern.items.count
-            guard fields.values.count >= named else { return nil }
-            for (k, item) in pattern.items.enumerated() {
-                guard case .field(_, let condition) = item else { continue }
-                let value = k == named - 1 ? rest(line, fields, from: k) : Self.text(line, fields.values[k])
-                if let condition, !Self.holds(condition, value) { return nil }
-            }
-            assignment = Array(0..<named)
+            return assignment
         }
-        return extracted(line, fields, assignment)
+        let named = pattern.items.count
+        guard fields.values.count >= named else { return nil }
+        for (k, item) in pattern.items.enumerated() {
+            guard case .field(_, let condition?) = item else { continue }
+            let value = k == named - 1 ? rest(line, fields, from: k) : Self.text(line, fields.values[k])
+            if !Self.holds(condition, value) { return nil }
+        }
+        return Array(0..<named)
     }
 
     /// Finds the field each pattern item starts at (`assignment[k]`), ellipses taking any count.

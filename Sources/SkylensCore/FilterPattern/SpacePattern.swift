@@ -149,6 +149,8 @@ struct SpaceFields {
     var starts: [Int] = []
 
     init(_ b: UnsafeRawBufferPointer) {
+        values.reserveCapacity(32)
+        starts.reserveCapacity(32)
         var i = 0
         let n = b.count
         while true {

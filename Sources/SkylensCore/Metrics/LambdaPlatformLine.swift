@@ -33,59 +33,79 @@ package enum LambdaPlatformLine: Sendable, Equatable {
 
     /// Parses one log message; nil when it is not a platform line.
     package static func parse(_ message: String) -> LambdaPlatformLine? {
-        if message.hasPrefix("{") { return parseJSON(message) }
-        if message.hasPrefix("REPORT RequestId: ") { return .report(parseReport(message)) }
-        if message.hasPrefix("START RequestId: ") {
-            let rest = message.dropFirst("START RequestId: ".count)
-            let id = rest.prefix { !$0.isWhitespace }
-            var version: String?
-            if let r = rest.firstRange(of: "Version: ") { version = String(rest[r.upperBound...].prefix { !$0.isWhitespace }) }
-            return .start(requestId: String(id), version: version)
-        }
-        if message.hasPrefix("END RequestId: ") {
-            return .end(requestId: String(message.dropFirst("END RequestId: ".count).prefix { !$0.isWhitespace }))
-        }
-        if let r = message.firstRange(of: "Task timed out after ") {
-            let seconds = Double(message[r.upperBound...].prefix { $0.isNumber || $0 == "." })
-            // Runtime lines put the request id before the message: `<time> <request id> Task timed out …`.
-            let words = message[..<r.lowerBound].split(whereSeparator: \.isWhitespace)
-            var id: String?
-            if let last = words.last, last.count == 36, last.filter({ $0 == "-" }).count == 4 { id = String(last) }
-            return .timeout(requestId: id, afterSeconds: seconds)
-        }
-        return nil
+        var copy = message
+        return copy.withUTF8 { parse(UnsafeRawBufferPointer($0)) }
     }
 
-    private static func parseReport(_ message: String) -> Report {
-        let body = message.dropFirst("REPORT ".count)
-        // Fields are "Name: value[ unit]" separated by tabs or by two or more spaces; a single space also separates
-        // fields when a known field name follows it (the documentation's rendering).
-        var fields: [String: String] = [:]
-        let names = ["RequestId", "Duration", "Billed Duration", "Memory Size", "Max Memory Used", "Init Duration",
-                     "Restore Duration", "Billed Restore Duration", "Status", "XRAY TraceId", "SegmentId", "Sampled"]
-        var text = String(body).replacingTabsWithSeparators
-        // Find each known name's position, longest names first so "Billed Duration" wins over "Duration".
-        var found: [(Range<String.Index>, String)] = []
-        for name in names.sorted(by: { $0.count > $1.count }) {
-            var search = text.startIndex..<text.endIndex
-            while let r = text[search].firstRange(of: name + ": ") {
-                let overlaps = found.contains { $0.0.overlaps(r) }
-                let atBoundary = r.lowerBound == text.startIndex || text[text.index(before: r.lowerBound)].isWhitespace
-                if !overlaps && atBoundary { found.append((r, name)); break }
-                search = r.upperBound..<text.endIndex
+    /// Parses one log message's bytes; nil when it is not a platform line. Works on the bytes throughout: REPORT
+    /// lines are a large share of a function's events.
+    package static func parse(_ m: UnsafeRawBufferPointer) -> LambdaPlatformLine? {
+        guard let first = m.first else { return nil }
+        if first == UInt8(ascii: "{") { return parseJSON(m) }
+        if m.starts(with: Prefix.report) { return .report(parseReport(UnsafeRawBufferPointer(rebasing: m[Prefix.report.count...]))) }
+        if m.starts(with: Prefix.start) {
+            let rest = UnsafeRawBufferPointer(rebasing: m[Prefix.start.count...])
+            var version: String?
+            if let v = ByteSearch.firstIndex(rest, Prefix.version) {
+                version = token(UnsafeRawBufferPointer(rebasing: rest[(v + Prefix.version.count)...]))
+            }
+            return .start(requestId: token(rest), version: version)
+        }
+        if m.starts(with: Prefix.end) { return .end(requestId: token(UnsafeRawBufferPointer(rebasing: m[Prefix.end.count...]))) }
+        guard let at = ByteSearch.firstIndex(m, Prefix.timeout) else { return nil }
+        let after = m[(at + Prefix.timeout.count)...].prefix { isDigit($0) || $0 == UInt8(ascii: ".") }
+        // Runtime lines put the request id before the message: `<time> <request id> Task timed out …`.
+        let before = m[..<at].split(whereSeparator: isSpace)
+        var id: String?
+        if let last = before.last, last.count == 36, last.filter({ $0 == UInt8(ascii: "-") }).count == 4 {
+            id = String(decoding: last, as: UTF8.self)
+        }
+        return .timeout(requestId: id, afterSeconds: Double(String(decoding: after, as: UTF8.self)))
+    }
+
+    private enum Prefix {
+        static let report = Array("REPORT ".utf8)
+        static let start = Array("START RequestId: ".utf8)
+        static let end = Array("END RequestId: ".utf8)
+        static let version = Array("Version: ".utf8)
+        static let timeout = Array("Task timed out after ".utf8)
+    }
+
+    /// The REPORT field names, each followed by `": "`, longest first so that "Billed Duration" wins over "Duration".
+    private static let reportFields: [(name: String, bytes: [UInt8])] = [
+        "RequestId", "Duration", "Billed Duration", "Memory Size", "Max Memory Used", "Init Duration", "Restore Duration",
+        "Billed Restore Duration", "Status", "XRAY TraceId", "SegmentId", "Sampled",
+    ].sorted { $0.count > $1.count }.map { ($0, Array(($0 + ": ").utf8)) }
+
+    /// Fields are "Name: value[ unit]" separated by tabs or runs of spaces (a single space too when a known field
+    /// name follows it, as the documentation renders them). A field name counts where it starts the line or follows
+    /// a space or tab; each name's first occurrence is its field; a value runs to the next field.
+    private static func parseReport(_ body: UnsafeRawBufferPointer) -> Report {
+        var found: [(start: Int, valueStart: Int, name: String)] = []
+        var i = 0
+        while i < body.count {
+            if i == 0 || isSpace(body[i - 1]), let field = reportFields.first(where: { field in
+                body.count - i >= field.bytes.count && found.allSatisfy { $0.name != field.name }
+                    && UnsafeRawBufferPointer(rebasing: body[i..<(i + field.bytes.count)]).elementsEqual(field.bytes)
+            }) {
+                found.append((i, i + field.bytes.count, field.name))
+                i += field.bytes.count
+            } else {
+                i += 1
             }
         }
-        found.sort { $0.0.lowerBound < $1.0.lowerBound }
-        for (k, (range, name)) in found.enumerated() {
-            let end = k + 1 < found.count ? found[k + 1].0.lowerBound : text.endIndex
-            fields[name] = String(text[range.upperBound..<end]).trimmingSpaces
+        var fields: [String: Slice<UnsafeRawBufferPointer>] = [:]
+        for (k, field) in found.enumerated() {
+            var end = k + 1 < found.count ? found[k + 1].start : body.count
+            while end > field.valueStart, isSpace(body[end - 1]) { end -= 1 }
+            fields[field.name] = body[field.valueStart..<max(end, field.valueStart)]
         }
-        text = ""
         func number(_ name: String) -> Double? {
             guard let v = fields[name] else { return nil }
-            return Double(v.prefix { $0.isNumber || $0 == "." || $0 == "-" })
+            return Double(String(decoding: v.prefix { isDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }, as: UTF8.self))
         }
-        var report = Report(requestId: fields["RequestId"].map { String($0.prefix { !$0.isWhitespace }) } ?? "")
+        func word(_ name: String) -> String? { fields[name].map { token(UnsafeRawBufferPointer(rebasing: $0)) } }
+        var report = Report(requestId: word("RequestId") ?? "")
         report.durationMs = number("Duration")
         report.billedDurationMs = number("Billed Duration")
         report.memorySizeMB = number("Memory Size")
@@ -93,12 +113,23 @@ package enum LambdaPlatformLine: Sendable, Equatable {
         report.initDurationMs = number("Init Duration")
         report.restoreDurationMs = number("Restore Duration")
         report.billedRestoreDurationMs = number("Billed Restore Duration")
-        report.status = fields["Status"].map { String($0.prefix { !$0.isWhitespace }) }
-        report.traceId = fields["XRAY TraceId"].map { String($0.prefix { !$0.isWhitespace }) }
+        report.status = word("Status")
+        report.traceId = word("XRAY TraceId")
         return report
     }
 
-    private static func parseJSON(_ message: String) -> LambdaPlatformLine? {
+    /// The bytes up to the first whitespace, as text.
+    private static func token(_ bytes: UnsafeRawBufferPointer) -> String {
+        String(decoding: bytes.prefix { !isSpace($0) }, as: UTF8.self)
+    }
+
+    /// Space, tab, or a line break (a REPORT's X-Ray fields may follow on a second line).
+    private static func isSpace(_ b: UInt8) -> Bool {
+        b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") || b == UInt8(ascii: "\n") || b == UInt8(ascii: "\r")
+    }
+    private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
+
+    private static func parseJSON(_ message: UnsafeRawBufferPointer) -> LambdaPlatformLine? {
         guard let root = try? JSONValue.parse(message), let type = root["type"]?.string, type.hasPrefix("platform."),
               let record = root["record"] else { return nil }
         switch type {
@@ -170,12 +201,5 @@ package enum LambdaPlatformMetrics {
         case .start, .end:
             return []
         }
-    }
-}
-
-extension String {
-    /// Tabs become double spaces, so that "two or more spaces" is the one field separator to look for.
-    var replacingTabsWithSeparators: String {
-        String(unicodeScalars.map { $0 == "\t" ? "  " : String($0) }.joined())
     }
 }

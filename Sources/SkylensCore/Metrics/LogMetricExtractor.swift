@@ -7,29 +7,36 @@ package enum LogMetricExtractor {
         package var invalidEMF = 0
     }
 
+    /// The datums are coalesced: one per series, unit, resolution and time bucket, carrying each distinct value once
+    /// with its count, so that a batch in which a filter matched 500 times stores one datum, not 500.
     package static func extract(group: String, filters: [MetricFilter], events: LogBatch) -> Result {
         var result = Result()
+        var coalescer = DatumCoalescer()
         let function = LambdaPlatformMetrics.functionName(fromLogGroup: group)
         events.bytes.withUnsafeBytes { buffer in
             for i in 0..<events.count {
                 let message = UnsafeRawBufferPointer(rebasing: buffer[events.range(i)])
                 let timestamp = events.timestamps[i]
-                for filter in filters {
-                    if let datum = filter.apply(message: message, timestamp: timestamp) { result.datums.append(datum) }
+                // By index: iterating the array would copy each filter (and retain all it holds) per event.
+                for f in filters.indices {
+                    if let datum = filters[f].apply(message: message, timestamp: timestamp) { coalescer.add(datum) }
                 }
                 if EmbeddedMetricFormat.mightBeEMF(message) {
                     do {
-                        result.datums += try EmbeddedMetricFormat.extract(message)
+                        for datum in try EmbeddedMetricFormat.extract(message) { coalescer.add(datum) }
                     } catch {
                         result.invalidEMF += 1
                     }
                 }
                 if let function, Self.mightBePlatformLine(message),
-                   let line = LambdaPlatformLine.parse(String(decoding: message, as: UTF8.self)) {
-                    result.datums += LambdaPlatformMetrics.datums(for: line, function: function, timestamp: timestamp)
+                   let line = LambdaPlatformLine.parse(message) {
+                    for datum in LambdaPlatformMetrics.datums(for: line, function: function, timestamp: timestamp) {
+                        coalescer.add(datum)
+                    }
                 }
             }
         }
+        result.datums = coalescer.datums
         return result
     }
 

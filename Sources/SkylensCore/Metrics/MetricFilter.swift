@@ -117,6 +117,10 @@ package struct MetricFilter: Sendable {
             guard let d = t.defaultValue else { return nil }
             return MetricDatum(namespace: t.metricNamespace, name: t.metricName, timestamp: timestamp, values: [d], unit: t.unit)
         }
+        // The common case: a constant value (`1`), no dimensions.
+        if case .constant(let v) = value, dimensionSources.isEmpty {
+            return MetricDatum(namespace: t.metricNamespace, name: t.metricName, timestamp: timestamp, values: [v], unit: t.unit)
+        }
         let extracted: [String: String]
         if case .spaceDelimited = pattern.body {
             extracted = Dictionary(matcher.evaluate(message).extracted.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })

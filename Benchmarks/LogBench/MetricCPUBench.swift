@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import SkylensCore
+import SkylensStorage
+import SkylensWire
+
+/// The metric paths in process, one core, phase by phase: PutMetricData decoding and storing, and the extraction of
+/// metrics from log events by a group's metric filters. Tells where the HTTP benchmarks' time goes.
+struct MetricCPUBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "metrics-cpu",
+                                                    abstract: "In-process costs of the metric paths, per core.")
+
+    @Option(help: "Directory holding corpus.log and corpus.ts (from gen_corpus.py).") var corpus: String
+    @Option(help: "Corpus events for the extraction measurement.") var events = 300_000
+
+    func run() async throws {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let bodies = MetricBench.putMetricDataBodies(requests: 100, now: Double(now) / 1000)
+        let datumsTotal = Double(bodies.count * 1_000)
+
+        var t = ContinuousClock.now
+        var documents: [WireValue] = []
+        for body in bodies { documents.append(WireValue(json: try body.withUnsafeBytes { try JSONValue.parse($0) })) }
+        report("JSON body → WireValue", datumsTotal, t)
+
+        t = ContinuousClock.now
+        var requests: [[MetricDatum]] = []
+        for document in documents { requests.append(try CloudWatchRequests.putMetricData(document, now: now)) }
+        report("WireValue → MetricDatum", datumsTotal, t)
+
+        let directory = NSTemporaryDirectory() + "skylens-metric-cpu-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = SQLiteMetricStore(database: try SkylensDatabase(directory: directory))
+        t = ContinuousClock.now
+        for k in stride(from: 0, to: requests.count, by: 8) {
+            try await store.put(requests[k..<min(k + 8, requests.count)].flatMap { $0 })
+        }
+        report("store.put, 8 requests per commit", datumsTotal, t)
+
+        let (timestamps, lines) = try Corpus.load(corpus)
+        let count = min(events, lines.count)
+        var batches: [LogBatch] = []
+        for start in stride(from: 0, to: count, by: 1_000) {
+            var batch = LogBatch()
+            for i in start..<min(start + 1_000, count) { batch.append(timestamp: timestamps[i], message: lines[i]) }
+            batches.append(batch)
+        }
+        let filters = try MetricBench.filterPatterns.enumerated().map { k, p in
+            try MetricFilter(name: "f\(k)", pattern: p, transformation: .init(metricName: "M\(k)", metricNamespace: "BenchFilters",
+                                                                                 metricValue: "1"))
+        }
+        for (label, set) in [("no filters (EMF + platform lines)", [MetricFilter]()), ("10 metric filters", filters)] {
+            var best = Double.infinity
+            var produced = 0
+            for _ in 0..<3 {
+                t = ContinuousClock.now
+                produced = 0
+                for batch in batches {
+                    produced += LogMetricExtractor.extract(group: "/aws/lambda/bench", filters: set, events: batch).datums.count
+                }
+                best = min(best, LoadGenerator.seconds(ContinuousClock.now - t))
+            }
+            print(String(format: "%-58@ %10.0f events/s  (%.2f µs each, best of 3)",
+                         "extract, \(label): \(produced) datums" as NSString, Double(count) / best, best / Double(count) * 1e6))
+        }
+        for filter in filters {
+            t = ContinuousClock.now
+            var produced = 0
+            for batch in batches {
+                batch.bytes.withUnsafeBytes { buffer in
+                    for i in 0..<batch.count where filter.apply(message: UnsafeRawBufferPointer(rebasing: buffer[batch.range(i)]),
+                                                                 timestamp: batch.timestamps[i]) != nil {
+                        produced += 1
+                    }
+                }
+            }
+            report("  filter \(filter.pattern.source): \(produced)", Double(count), t, unit: "events")
+        }
+    }
+
+    func report(_ what: String, _ n: Double, _ start: ContinuousClock.Instant, unit: String = "datums") {
+        let s = LoadGenerator.seconds(ContinuousClock.now - start)
+        print(String(format: "%-58@ %10.0f %@/s  (%.2f µs each)", what as NSString, n / s, unit, s / n * 1e6))
+    }
+}
