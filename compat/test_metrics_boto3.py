@@ -1,6 +1,5 @@
-"""CloudWatch metrics through boto3, unchanged, in smithy-rpc-v2-cbor (botocore's default) and AWS JSON 1.0.
-The protocol is chosen by giving botocore a copy of its own service model with only that protocol listed.
-The query protocol (form-encoded, XML) is not served yet."""
+"""CloudWatch metrics through boto3, unchanged, in smithy-rpc-v2-cbor (botocore's default), AWS JSON 1.0 and the query protocol (form-encoded requests, XML responses).
+The protocol is chosen by giving botocore a copy of its own service model with only that protocol listed."""
 import copy
 import datetime
 import json
@@ -12,7 +11,7 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-PROTOCOLS = ["smithy-rpc-v2-cbor", "json"]
+PROTOCOLS = ["smithy-rpc-v2-cbor", "json", "query"]
 
 
 def cloudwatch_client(endpoint, protocol):
@@ -183,3 +182,26 @@ def test_get_metric_data_with_metric_math(cw):
         cw.get_metric_data(MetricDataQueries=[{"Id": "x", "Expression": "y * 2"}], StartTime=t,
                            EndTime=t + datetime.timedelta(minutes=5))
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+
+def test_query_protocol_answers_in_xml(collector):
+    """A raw form-encoded request (what botocore's query serializer sends) gets an XML document, errors included."""
+    import urllib.error
+    import urllib.request
+
+    def post(form):
+        request = urllib.request.Request(collector.endpoint + "/", data=form.encode(),
+                                         headers={"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status, r.headers["Content-Type"], r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers["Content-Type"], e.read().decode()
+
+    status, kind, body = post("Action=PutMetricData&Version=2010-08-01&Namespace=Raw%2FQuery"
+                              "&MetricData.member.1.MetricName=A&MetricData.member.1.Value=1.5")
+    assert (status, kind) == (200, "text/xml")
+    assert body.startswith('<PutMetricDataResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/">')
+    status, kind, body = post("Action=PutMetricData&Version=2010-08-01&Namespace=Raw&MetricData.member.1.MetricName=A"
+                              "&MetricData.member.1.Value=x")
+    assert status == 400 and "<Code>InvalidParameterValue</Code>" in body and "<Type>Sender</Type>" in body

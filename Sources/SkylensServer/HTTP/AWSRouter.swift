@@ -15,6 +15,7 @@ enum AWSRouter {
     static let queryErrorHeader = HTTPField.Name("x-amzn-query-error")!
     static let smithyProtocolHeader = HTTPField.Name("smithy-protocol")!
     static let amzJSON10 = "application/x-amz-json-1.0"
+    static let formContentType = "application/x-www-form-urlencoded"
 
     static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, liveTail: LiveTailEndpoint, startedAt: Int64,
                       logger: Logger) -> Router<BasicRequestContext> {
@@ -26,6 +27,10 @@ enum AWSRouter {
             do {
                 let body = try await request.collectBody(upTo: maxBodyBytes)
                 var bytes = Array(body.readableBytesView)
+                if target.isEmpty, request.headers[.contentType]?.hasPrefix(formContentType) == true {
+                    if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
+                    return await query(cloudWatch, bytes: bytes, requestID: requestID)
+                }
                 if target.hasPrefix(CloudWatchAPI.service + ".") {
                     if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
                     return await cloudWatchJSON(cloudWatch, operation: String(target.dropFirst(CloudWatchAPI.service.count + 1)),
@@ -107,6 +112,40 @@ enum AWSRouter {
             return json(CloudWatchError(.internalFailure, "\(error)").body.jsonBytes, status: .internalServerError,
                         requestID: requestID, contentType: amzJSON10)
         }
+    }
+
+    /// The query protocol (form-encoded parameters, XML answers), routed by `Action` and `Version`.
+    static func query(_ cloudWatch: CloudWatchAPI, bytes: [UInt8], requestID: String) async -> Response {
+        let xmlns = CloudWatchAPI.xmlNamespace
+        func failure(_ error: CloudWatchError) -> Response {
+            xml(QueryResponse.error(code: error.code.rawValue, message: error.message, sender: error.code.status < 500,
+                                    requestID: requestID, xmlns: xmlns), status: .init(code: error.code.status), requestID: requestID)
+        }
+        let request: QueryRequest
+        do {
+            request = try QueryRequest(form: bytes)
+        } catch {
+            return failure(CloudWatchError(.missingParameter, error.message))
+        }
+        guard request.version == nil || request.version == CloudWatchAPI.apiVersion else {
+            return failure(CloudWatchError(.invalidParameterValue,
+                                           "Version \(request.version ?? "") is not served; Skylens speaks CloudWatch \(CloudWatchAPI.apiVersion)."))
+        }
+        do {
+            let out = try await cloudWatch.handle(operation: request.action, body: request.parameters)
+            return xml(QueryResponse.success(action: request.action, result: out, requestID: requestID, xmlns: xmlns,
+                                             mapMembers: CloudWatchAPI.mapMembers),
+                       status: .ok, requestID: requestID)
+        } catch {
+            return failure(error)
+        }
+    }
+
+    static func xml(_ bytes: [UInt8], status: HTTPResponse.Status, requestID: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/xml"
+        headers[requestIDHeader] = requestID
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     static func cbor(_ bytes: [UInt8], status: HTTPResponse.Status, requestID: String, queryError: String?) -> Response {

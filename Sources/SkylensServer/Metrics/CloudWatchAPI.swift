@@ -6,6 +6,11 @@ import SkylensWire
 package struct CloudWatchAPI: Sendable {
     /// The `X-Amz-Target` prefix (JSON 1.0) and service name in rpc-v2 paths.
     package static let service = "GraniteServiceVersion20100801"
+    /// The query protocol's `Version` and XML namespace.
+    package static let apiVersion = "2010-08-01"
+    package static let xmlNamespace = "http://monitoring.amazonaws.com/doc/2010-08-01/"
+    /// Output members that are maps, not structures (the query protocol writes them as `<entry>` lists).
+    package static let mapMembers: Set<String> = ["ExtendedStatistics"]
 
     let store: any MetricStore
     let wallClock: any WallClock

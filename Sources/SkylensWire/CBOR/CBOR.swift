@@ -161,7 +161,7 @@ package enum CBOR {
         case .double(let d):
             out.append(0xFB)
             for s in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: d.bitPattern >> UInt64(s))) }
-        case .string(let s):
+        case .string(let s), .text(let s):
             let utf8 = Array(s.utf8)
             head(3, UInt64(utf8.count), into: &out)
             out += utf8

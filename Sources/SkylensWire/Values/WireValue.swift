@@ -1,7 +1,7 @@
 import SkylensCore
 
-/// A protocol-neutral document: what AWS JSON 1.0 and smithy-rpc-v2-cbor bodies decode to and encode from, so
-/// that one operation handler serves both protocols.
+/// A protocol-neutral document: what AWS JSON 1.0, smithy-rpc-v2-cbor and query-protocol bodies decode to and
+/// encode from, so that one operation handler serves all three.
 package enum WireValue: Sendable, Equatable {
     case null
     case bool(Bool)
@@ -11,8 +11,10 @@ package enum WireValue: Sendable, Equatable {
     case bytes([UInt8])
     case array([WireValue])
     case map([(String, WireValue)])
-    /// Seconds since the epoch (JSON: a number; CBOR: tag 1).
+    /// Seconds since the epoch (JSON: a number; CBOR: tag 1; XML: ISO 8601).
     case timestamp(Double)
+    /// A scalar whose type the wire does not say (query-protocol parameters): read as the type asked for.
+    case text(String)
 
     package static func == (a: WireValue, b: WireValue) -> Bool {
         switch (a, b) {
@@ -25,6 +27,7 @@ package enum WireValue: Sendable, Equatable {
         case let (.array(x), .array(y)): x == y
         case let (.map(x), .map(y)): x.count == y.count && zip(x, y).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         case let (.timestamp(x), .timestamp(y)): x == y
+        case let (.text(x), .text(y)): x == y
         default: false
         }
     }
@@ -34,23 +37,47 @@ package enum WireValue: Sendable, Equatable {
         return members.last { $0.0 == key }?.1
     }
 
-    package var string: String? { if case .string(let s) = self { s } else { nil } }
-    package var array: [WireValue]? { if case .array(let a) = self { a } else { nil } }
-    package var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
+    package var string: String? {
+        switch self {
+        case .string(let s), .text(let s): s
+        default: nil
+        }
+    }
 
-    /// Numbers of either kind (and timestamps, as seconds).
+    /// A list; in the query protocol an empty list is sent as an empty parameter (`Dimensions=`).
+    package var array: [WireValue]? {
+        switch self {
+        case .array(let a): a
+        case .text(""): []
+        default: nil
+        }
+    }
+
+    package var bool: Bool? {
+        switch self {
+        case .bool(let b): b
+        case .text("true"): true
+        case .text("false"): false
+        default: nil
+        }
+    }
+
+    /// Numbers of either kind (and timestamps, as seconds; untyped text that reads as a number).
     package var number: Double? {
         switch self {
         case .int(let i): Double(i)
         case .double(let d): d
         case .timestamp(let t): t
+        case .text(let s): Double(s)
         default: nil
         }
     }
 
-    /// A timestamp in epoch milliseconds: CBOR tag 1, or a JSON number of seconds.
+    /// A timestamp in epoch milliseconds: CBOR tag 1, a JSON number of seconds, or query text (ISO 8601 or seconds).
     package var epochMillis: Int64? {
-        guard let seconds = number, seconds.isFinite else { return nil }
+        let seconds: Double?
+        if case .text(let s) = self { seconds = ISO8601.seconds(s) ?? Double(s) } else { seconds = number }
+        guard let seconds, seconds.isFinite else { return nil }
         return Int64((seconds * 1000).rounded())
     }
 
@@ -73,7 +100,7 @@ package enum WireValue: Sendable, Equatable {
         case .bool(let b): w.bool(b)
         case .int(let i): w.int(i)
         case .double(let d): w.double(d)
-        case .string(let s): w.string(s)
+        case .string(let s), .text(let s): w.string(s)
         case .bytes(let b): w.string(String(decoding: b, as: UTF8.self))
         case .timestamp(let t): w.double(t)
         case .array(let a):
