@@ -15,17 +15,24 @@ struct MetricBench: AsyncParsableCommand {
     @Option(help: "Directory holding corpus.log and corpus.ts (from gen_corpus.py).") var corpus: String
     @Option(help: "Corpus events for the metric-filter comparison.") var events = 300_000
     @Option(help: "Concurrent requests in flight.") var concurrency = 8
+    @Option(help: "The collector's process id: PutMetricData is then also reported per CPU-second the collector used.")
+    var serverPid: Int32?
 
     func run() async throws {
         let client = CollectorClient(endpoint: endpoint)
         // PutMetricData: 500 requests of 1,000 datums over 100 series.
         let now = Date().timeIntervalSince1970
         let bodies = Self.putMetricDataBodies(requests: 500, now: now)
+        let cpu0 = serverPid.flatMap(Self.cpuSeconds)
         let t0 = ContinuousClock.now
         try await send(bodies, target: "GraniteServiceVersion20100801.PutMetricData", contentType: "application/x-amz-json-1.0")
         let putSeconds = LoadGenerator.seconds(ContinuousClock.now - t0)
         print(String(format: "PutMetricData: %d datapoints in %.2f s = %.0f datapoints/s (2 cores, %d in flight)",
                      500_000, putSeconds, 500_000 / putSeconds, concurrency))
+        if let cpu0, let cpu1 = serverPid.flatMap(Self.cpuSeconds) {
+            print(String(format: "PutMetricData: the collector used %.2f CPU-seconds = %.0f datapoints per CPU-second (per core)",
+                         cpu1 - cpu0, 500_000 / (cpu1 - cpu0)))
+        }
 
         // Ingest with and without ten metric filters on the group.
         let (timestamps, lines) = try Corpus.load(corpus)
@@ -95,6 +102,16 @@ struct MetricBench: AsyncParsableCommand {
             w.endObject()
             return w.bytes
         }
+    }
+
+    /// User + system CPU time of a process, from /proc (Linux).
+    static func cpuSeconds(_ pid: Int32) -> Double? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        // Fields after the command name: state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func send(_ bodies: [[UInt8]], target: String, contentType: String) async throws {

@@ -1,5 +1,6 @@
 import Logging
 import ServiceLifecycle
+import SkylensStorage
 
 /// A group-commit queue: items submitted while a commit runs are committed together in the next one, and each
 /// submitter resumes with its own result once the commit holding its item is done.

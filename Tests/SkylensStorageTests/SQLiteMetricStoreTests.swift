@@ -108,3 +108,64 @@ struct SQLiteMetricRetentionTests {
         #expect(try await store.sweepExpired(now: now) == 0)
     }
 }
+
+/// The metric journal: commits are durable before their buckets are rewritten, and a restart replays them.
+struct MetricJournalTests {
+    let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 3_600_000
+
+    @Test func rowsRoundTrip() {
+        var stats = StatisticSet()
+        stats.add(1)
+        stats.add(4)
+        let entries: [MetricJournal.Entry] = [
+            .init(series: 1, datum: MetricDatum(namespace: "", name: "", timestamp: t0, values: [1.5, -2], counts: [3, 1],
+                                                unit: .milliseconds, storageResolution: 1)),
+            .init(series: 300, datum: MetricDatum(namespace: "", name: "", timestamp: t0 - 5, values: [], statisticValues: stats,
+                                                  unit: .milliseconds)),
+            .init(series: 2, datum: MetricDatum(namespace: "", name: "", timestamp: 0, values: [0], unit: .none)),
+        ]
+        let row = MetricJournal.encode(entries)
+        #expect(MetricJournal.decode(row) == entries)
+        #expect(MetricJournal.decode(Array(row.dropLast())) == nil)
+        #expect(MetricJournal.decode([2, 0]) == nil)
+    }
+
+    @Test func unflushedCommitsSurviveARestartAndFlushOnce() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-journal-\(UUID().uuidString)").path
+        let series = MetricSeries(namespace: "App", name: "Hits", dimensions: ["k": "v"])
+        do {
+            // A store that never flushes on its own: everything stays in the journal.
+            let store = SQLiteMetricStore(database: try SkylensDatabase(directory: dir), maxOpenBuckets: .max, maxJournalBytes: .max)
+            for k in 0..<3 {
+                try await store.put([MetricDatum(namespace: "App", name: "Hits", dimensions: ["k": "v"], timestamp: t0 + Int64(k) * 1_000,
+                                                 values: [Double(k + 1)], unit: .count)])
+            }
+            let journalRows = try await store.database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metric_journal") }
+            let pointRows = try await store.database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metric_point") }
+            #expect(journalRows == 3)
+            #expect(pointRows == 0)
+        }
+        // A new store on the same files (a restart) replays the journal; its first read flushes it exactly once.
+        let reopened = SQLiteMetricStore(database: try SkylensDatabase(directory: dir))
+        let points = try await reopened.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        #expect(points.points.map { $0.aggregate.stats.sum } == [6])
+        #expect(points.unit == .count)
+        try await reopened.flush()
+        let again = try await reopened.aggregates(MetricQuery(series: series, start: t0, end: t0 + 60_000, periodSeconds: 60))
+        #expect(again.points.map { $0.aggregate.stats.sampleCount } == [3])
+        let journalRows = try await reopened.database.pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM metric_journal") }
+        #expect(journalRows == 0)
+        #expect(try await reopened.listSeries(namespace: "App", name: nil, dimensions: [], activeSince: t0 + 2_000) == [series])
+    }
+
+    @Test func aFlushTriggeredByTheLimitKeepsEveryDatum() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-journal-\(UUID().uuidString)").path
+        let store = SQLiteMetricStore(database: try SkylensDatabase(directory: dir), maxOpenBuckets: 2, maxJournalBytes: .max)
+        for minute in 0..<10 {
+            try await store.put([MetricDatum(namespace: "App", name: "Hits", timestamp: t0 + Int64(minute) * 60_000, values: [1])])
+        }
+        let points = try await store.aggregates(MetricQuery(series: MetricSeries(namespace: "App", name: "Hits"), start: t0,
+                                                            end: t0 + 600_000, periodSeconds: 600))
+        #expect(points.points.map { $0.aggregate.stats.sampleCount } == [10])
+    }
+}

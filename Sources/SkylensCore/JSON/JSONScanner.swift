@@ -65,6 +65,18 @@ package struct JSONScanner {
         try expect(UInt8(ascii: "}"))
     }
 
+    /// Iterates the members of an object with their keys as text; `body` must consume the value.
+    package mutating func forEachNamedMember(_ body: (inout JSONScanner, String) throws(SyntaxError) -> Void) throws(SyntaxError) {
+        try expect(UInt8(ascii: "{"))
+        if consume(UInt8(ascii: "}")) { return }
+        repeat {
+            let key = try readString()
+            try expect(UInt8(ascii: ":"))
+            try body(&self, key)
+        } while consume(UInt8(ascii: ","))
+        try expect(UInt8(ascii: "}"))
+    }
+
     /// Iterates the elements of an array; `body` must consume each element.
     package mutating func forEachElement(_ body: (inout JSONScanner) throws(SyntaxError) -> Void) throws(SyntaxError) {
         try expect(UInt8(ascii: "["))
@@ -100,6 +112,19 @@ package struct JSONScanner {
     }
 
     package mutating func readString() throws(SyntaxError) -> String {
+        try expect(UInt8(ascii: "\""))
+        let start = position
+        // Most strings hold no escapes: made straight from the input bytes.
+        while position < bytes.count {
+            let b = bytes[position]
+            if b == UInt8(ascii: "\"") {
+                position += 1
+                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+            }
+            if b == UInt8(ascii: "\\") || b < 0x20 { break }
+            position += 1
+        }
+        position = start - 1
         var out: [UInt8] = []
         try readString(into: &out)
         return String(decoding: out, as: UTF8.self)

@@ -1,7 +1,11 @@
 /// The port through which metrics are kept and read. `SkylensStorage` implements it over SQLite.
 package protocol MetricStore: Sendable {
-    /// Adds datums to their series' buckets (per minute always; per second too for high-resolution datums).
+    /// Adds datums to their series' buckets (per minute always; per second too for high-resolution datums). The
+    /// datums are durable when this returns.
     func put(_ datums: [MetricDatum]) async throws
+    /// Brings the stored aggregates up to date with every datum put so far (a store may defer that work, as long
+    /// as its reads see every datum put).
+    func flush() async throws
     /// One aggregate per period that has data, oldest first, for `query.series` in `[start, end)`, and the unit the
     /// series was last published with.
     func aggregates(_ query: MetricQuery) async throws -> MetricPoints

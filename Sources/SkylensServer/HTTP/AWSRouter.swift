@@ -98,7 +98,7 @@ enum AWSRouter {
         do {
             let document: WireValue
             do {
-                document = bytes.isEmpty ? .map([]) : WireValue(json: try bytes.withUnsafeBytes { try JSONValue.parse($0) })
+                document = bytes.isEmpty ? .map([]) : try WireValue.parseJSON(bytes)
             } catch {
                 throw CloudWatchError(.serialization, "The request body is not valid JSON: \(error)")
             }

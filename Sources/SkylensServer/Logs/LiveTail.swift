@@ -1,5 +1,6 @@
 import Foundation
 import SkylensCore
+import SkylensStorage
 
 /// Fans committed events out to live-tail subscribers, by log group.
 ///

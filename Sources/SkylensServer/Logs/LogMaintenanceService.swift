@@ -2,7 +2,8 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Seals hot events into compressed blocks and sweeps log and metric data past retention, on an injected clock.
+/// Seals hot events into compressed blocks, flushes the metric journal into its buckets, and sweeps log and metric
+/// data past retention, on an injected clock.
 package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let store: any LogStore
     let metrics: (any MetricStore)?
@@ -44,6 +45,7 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
         let now = wallClock.nowMillis()
         do {
             _ = try await store.sealHotEvents(olderThan: now - sealAge.milliseconds)
+            try await metrics?.flush()
             if sweep {
                 let removed = try await store.sweepExpired(now: now)
                 if removed > 0 { logger.info("retention removed events", metadata: ["events": "\(removed)"]) }

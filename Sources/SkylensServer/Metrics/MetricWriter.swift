@@ -39,6 +39,8 @@ package struct CommittingMetricStore: MetricStore {
 
     package func put(_ datums: [MetricDatum]) async throws { try await writer.put(datums) }
 
+    package func flush() async throws { try await store.flush() }
+
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints { try await store.aggregates(query) }
 
     package func sweepExpired(now: Int64) async throws -> Int { try await store.sweepExpired(now: now) }

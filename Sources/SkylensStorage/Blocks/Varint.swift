@@ -38,5 +38,33 @@ package enum Varint {
             guard let u = next() else { return nil }
             return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
         }
+
+        package var atEnd: Bool { position == bytes.count }
+
+        package mutating func nextByte() -> UInt8? {
+            guard position < bytes.count else { return nil }
+            defer { position += 1 }
+            return bytes[position]
+        }
+
+        package mutating func nextBytes(_ n: Int) -> ArraySlice<UInt8>? {
+            guard n >= 0, n <= bytes.count - position else { return nil }
+            defer { position += n }
+            return bytes[position..<(position + n)]
+        }
+
+        /// A little-endian IEEE 754 double (8 bytes, not a varint).
+        package mutating func nextDouble() -> Double? {
+            guard let b = nextBytes(8) else { return nil }
+            var bits: UInt64 = 0
+            for (k, byte) in b.enumerated() { bits |= UInt64(byte) << UInt64(k * 8) }
+            return Double(bitPattern: bits)
+        }
+    }
+
+    /// A little-endian IEEE 754 double (8 bytes).
+    package static func putDouble(_ v: Double, into out: inout [UInt8]) {
+        let bits = v.bitPattern
+        for s in stride(from: 0, to: 64, by: 8) { out.append(UInt8(truncatingIfNeeded: bits >> UInt64(s))) }
     }
 }

@@ -117,6 +117,16 @@ package final class SkylensDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v4-metric-journal") { db in
+            try db.execute(sql: """
+                -- The datums of each metric commit (MetricJournal format), until their buckets are rewritten in
+                -- metric_point; replayed into memory at start-up.
+                CREATE TABLE metric_journal (
+                    id INTEGER PRIMARY KEY,
+                    datums BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -7,42 +7,93 @@ import SkylensCore
 /// ```
 /// metric_series (namespace, name, canonical dims) ──< metric_point (resolution 1 s | 60 s, bucket start,
 ///                                                                  SampleCount, Sum, Min, Max, sketch)
+/// metric_journal (one row per commit: the datums, by series id)
 /// ```
-/// A write merges each datum into its buckets; a read merges the buckets a period covers. Per-second buckets are
-/// kept for high-resolution datums (StorageResolution 1) and answer periods under a minute.
+/// Writes are a journal: a commit appends its datums as one `metric_journal` row (durable once the commit returns)
+/// and merges them into open buckets held in memory. A flush rewrites the open buckets' `metric_point` rows (read,
+/// merge, write) and empties the journal in one transaction, so each bucket is rewritten once per flush rather than
+/// once per commit. Flushes happen when the open buckets or the journal grow past a limit, before every read, and
+/// from the maintenance service; at start-up the journal is replayed into memory. Per-second buckets are kept for
+/// high-resolution datums (StorageResolution 1) and answer periods under a minute.
+///
+/// Every change to the in-memory state happens inside a write transaction (so in the order of the commits); after a
+/// failed transaction the memory is dropped and rebuilt from the journal, the source of truth.
 package final class SQLiteMetricStore: MetricStore {
     package let database: SkylensDatabase
+    private let memory = LockedState(Memory())
+    /// Open buckets beyond which a commit also flushes.
+    private let maxOpenBuckets: Int
+    /// Journal bytes beyond which a commit also flushes.
+    private let maxJournalBytes: Int
 
-    package init(database: SkylensDatabase) { self.database = database }
+    private struct Memory {
+        var loaded = false
+        var seriesIDs: [MetricSeries: Int64] = [:]
+        var open: [BucketID: MetricAggregate] = [:]
+        /// The latest timestamp and unit of each series written since the last flush.
+        var touched: [Int64: (timestamp: Int64, unit: MetricUnit)] = [:]
+        var journalBytes = 0
+
+        var isDirty: Bool { !open.isEmpty || journalBytes > 0 }
+
+        mutating func apply(_ entries: [MetricJournal.Entry]) {
+            for e in entries {
+                let d = e.datum
+                if let t = touched[e.series], t.timestamp > d.timestamp {
+                    touched[e.series] = (t.timestamp, d.unit)
+                } else {
+                    touched[e.series] = (d.timestamp, d.unit)
+                }
+                add(d, to: &open[BucketID(series: e.series, resolution: 60, start: MetricPeriod.start(of: d.timestamp, period: 60)),
+                                 default: MetricAggregate()])
+                if d.storageResolution == 1 {
+                    add(d, to: &open[BucketID(series: e.series, resolution: 1, start: MetricPeriod.start(of: d.timestamp, period: 1)),
+                                     default: MetricAggregate()])
+                }
+            }
+        }
+
+        private func add(_ d: MetricDatum, to a: inout MetricAggregate) {
+            if let s = d.statisticValues {
+                a.stats.merge(s)
+                // A statistic set carries no distribution: the sketch gets its average, SampleCount times.
+                if s.sampleCount > 0 { a.sketch.add(s.sum / s.sampleCount, count: s.sampleCount) }
+            }
+            for (i, v) in d.values.enumerated() { a.add(v, count: d.counts?[i] ?? 1) }
+        }
+    }
+
+    package init(database: SkylensDatabase, maxOpenBuckets: Int = 50_000, maxJournalBytes: Int = 16 << 20) {
+        self.database = database
+        self.maxOpenBuckets = maxOpenBuckets
+        self.maxJournalBytes = maxJournalBytes
+    }
 
     package func put(_ datums: [MetricDatum]) async throws {
         guard !datums.isEmpty else { return }
-        // Merge in memory first: many datums of one request often share a bucket.
-        var buckets: [BucketKey: MetricAggregate] = [:]
-        var lastSeen: [MetricSeries: (ts: Int64, unit: MetricUnit)] = [:]
-        for datum in datums {
-            let aggregate = datum.aggregate
-            let series = datum.series
-            lastSeen[series] = (max(lastSeen[series]?.ts ?? .min, datum.timestamp), datum.unit)
-            buckets[BucketKey(series: series, resolution: 60, start: MetricPeriod.start(of: datum.timestamp, period: 60)), default: .init()]
-                .merge(aggregate)
-            if datum.storageResolution == 1 {
-                buckets[BucketKey(series: series, resolution: 1, start: MetricPeriod.start(of: datum.timestamp, period: 1)), default: .init()]
-                    .merge(aggregate)
+        let flushNeeded = try await writing { db in
+            try self.loadIfNeeded(db)
+            var entries: [MetricJournal.Entry] = []
+            entries.reserveCapacity(datums.count)
+            for datum in datums { entries.append(.init(series: try self.seriesID(datum.series, datum, db), datum: datum)) }
+            let row = MetricJournal.encode(entries)
+            try db.execute(sql: "INSERT INTO metric_journal (datums) VALUES (?)", arguments: [Data(row)])
+            return self.memory.withLock { m in
+                m.apply(entries)
+                m.journalBytes += row.count
+                return m.open.count > self.maxOpenBuckets || m.journalBytes > self.maxJournalBytes
             }
         }
-        let pending = buckets
-        let seen = lastSeen
-        try await database.pool.write { db in
-            var ids: [MetricSeries: Int64] = [:]
-            for (series, latest) in seen {
-                try db.execute(sql: """
-                    INSERT INTO metric_series (namespace, name, dims, unit, last_ts) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (namespace, name, dims) DO UPDATE SET last_ts = max(last_ts, excluded.last_ts), unit = excluded.unit
-                    """, arguments: [series.namespace, series.name, series.canonicalDimensions, latest.unit.rawValue, latest.ts])
-                ids[series] = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
-                                                 arguments: [series.namespace, series.name, series.canonicalDimensions])
-            }
+        if flushNeeded { try await flush() }
+    }
+
+    /// Writes the open buckets to `metric_point` and empties the journal.
+    package func flush() async throws {
+        let dirty = memory.withLock { !$0.loaded || $0.isDirty }
+        guard dirty else { return }
+        try await writing { db in
+            try self.loadIfNeeded(db)
+            let (open, touched) = self.memory.withLock { ($0.open, $0.touched) }
             let read = try db.cachedStatement(sql: """
                 SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
                 """)
@@ -50,19 +101,68 @@ package final class SQLiteMetricStore: MetricStore {
                 INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            for (key, aggregate) in pending {
-                guard let id = ids[key.series] else { continue }
+            for (key, aggregate) in open {
                 var merged = aggregate
-                if let row = try Row.fetchOne(read, arguments: [id, key.resolution, key.start]) {
+                if let row = try Row.fetchOne(read, arguments: [key.series, key.resolution, key.start]) {
                     merged.merge(try Self.aggregate(row))
                 }
-                try write.execute(arguments: [id, key.resolution, key.start, merged.stats.sampleCount, merged.stats.sum,
+                try write.execute(arguments: [key.series, key.resolution, key.start, merged.stats.sampleCount, merged.stats.sum,
                                               merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
+            }
+            let update = try db.cachedStatement(sql: "UPDATE metric_series SET last_ts = max(last_ts, ?), unit = ? WHERE id = ?")
+            for (id, latest) in touched { try update.execute(arguments: [latest.timestamp, latest.unit.rawValue, id]) }
+            try db.execute(sql: "DELETE FROM metric_journal")
+            self.memory.withLock { m in
+                m.open = [:]
+                m.touched = [:]
+                m.journalBytes = 0
             }
         }
     }
 
+    /// A write transaction; if it fails, the in-memory state is dropped, to be rebuilt from the journal.
+    private func writing<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await database.pool.write(body)
+        } catch {
+            memory.withLock { $0 = Memory() }
+            throw error
+        }
+    }
+
+    /// Replays the journal into memory (at start-up, or after a failed transaction).
+    private func loadIfNeeded(_ db: Database) throws {
+        guard !memory.withLock({ $0.loaded }) else { return }
+        var state = Memory()
+        for row in try Row.fetchAll(db, sql: "SELECT datums FROM metric_journal ORDER BY id") {
+            let blob: [UInt8] = Array(row[0] as Data)
+            guard let entries = MetricJournal.decode(blob) else { throw StorageError(.corrupt, "unreadable metric journal row") }
+            state.apply(entries)
+            state.journalBytes += blob.count
+        }
+        state.loaded = true
+        memory.withLock { $0 = state }
+    }
+
+    /// The id of `series`, creating its row (with the datum's unit and time) the first time it is seen.
+    private func seriesID(_ series: MetricSeries, _ datum: MetricDatum, _ db: Database) throws -> Int64 {
+        if let id = memory.withLock({ $0.seriesIDs[series] }) { return id }
+        let dims = series.canonicalDimensions
+        let id: Int64
+        if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
+                                             arguments: [series.namespace, series.name, dims]) {
+            id = existing
+        } else {
+            try db.execute(sql: "INSERT INTO metric_series (namespace, name, dims, unit, last_ts) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [series.namespace, series.name, dims, datum.unit.rawValue, datum.timestamp])
+            id = db.lastInsertedRowID
+        }
+        memory.withLock { $0.seriesIDs[series] = id }
+        return id
+    }
+
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints {
+        try await flush()
         let resolutions = MetricRetention.resolutions(forPeriod: query.periodSeconds)
         let first = MetricPeriod.start(of: query.start, period: resolutions.max() ?? 60)
         // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
@@ -90,6 +190,7 @@ package final class SQLiteMetricStore: MetricStore {
 
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                             activeSince: Int64?) async throws -> [MetricSeries] {
+        try await flush()
         let rows = try await database.pool.read { db -> [(String, String, String)] in
             var sql = "SELECT namespace, name, dims FROM metric_series WHERE 1 = 1"
             var args: StatementArguments = []
@@ -110,7 +211,8 @@ package final class SQLiteMetricStore: MetricStore {
     }
 
     package func sweepExpired(now: Int64) async throws -> Int {
-        try await database.pool.write { db in
+        try await flush()
+        return try await database.pool.write { db in
             var changed = 0
             let schedule = MetricRetention.schedule
             for (k, step) in schedule.enumerated() {
@@ -161,14 +263,10 @@ package final class SQLiteMetricStore: MetricStore {
 
     struct BucketID: Hashable {
         var series: Int64
+        var resolution = 60
         var start: Int64
     }
 
-    struct BucketKey: Hashable {
-        var series: MetricSeries
-        var resolution: Int
-        var start: Int64
-    }
 
     static func aggregate(_ row: Row, offset: Int = 0) throws -> MetricAggregate {
         var a = MetricAggregate()

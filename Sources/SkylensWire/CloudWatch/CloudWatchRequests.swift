@@ -13,10 +13,15 @@ package enum CloudWatchRequests {
         }
         var out: [MetricDatum] = []
         out.reserveCapacity(data.count)
+        var validatedName = ""
         for (k, item) in data.enumerated() {
-            let at = "MetricData.member.\(k + 1)"
+            // Only error messages need the member's path: built on demand, not per datum.
+            var at: String { "MetricData.member.\(k + 1)" }
             guard let name = item["MetricName"]?.string else { throw .missing("\(at).MetricName") }
-            try validateName(name, "\(at).MetricName")
+            if name != validatedName {
+                try validateName(name, "\(at).MetricName")
+                validatedName = name
+            }
             let dimensions = try self.dimensions(item["Dimensions"], at: "\(at).Dimensions", requireValues: true)
             var timestamp = now
             if let t = item["Timestamp"] {
@@ -41,7 +46,7 @@ package enum CloudWatchRequests {
             let value = item["Value"]
             let statistics = item["StatisticValues"]
             let values = item["Values"]?.array
-            let presentCount = [value != nil, statistics != nil, values != nil].filter { $0 }.count
+            let presentCount = (value != nil ? 1 : 0) + (statistics != nil ? 1 : 0) + (values != nil ? 1 : 0)
             guard presentCount <= 1 else {
                 throw CloudWatchError(.invalidParameterCombination, "The parameters \(at).Value, \(at).StatisticValues and \(at).Values are mutually exclusive and you have specified more than one.")
             }
@@ -186,7 +191,7 @@ package enum CloudWatchRequests {
         for (k, d) in list.enumerated() {
             guard let name = d["Name"]?.string else { throw .missing("\(at).member.\(k + 1).Name") }
             guard let v = d["Value"]?.string else { throw .missing("\(at).member.\(k + 1).Value") }
-            guard (1...255).contains(name.count), (1...1024).contains(v.count) else {
+            guard (1...255).contains(name.unicodeScalars.count), (1...1024).contains(v.unicodeScalars.count) else {
                 throw .invalid("\(at).member.\(k + 1)", name, "Dimension names are 1-255 characters and values 1-1024.")
             }
             guard out[name] == nil else {
@@ -198,7 +203,7 @@ package enum CloudWatchRequests {
     }
 
     static func validateName(_ value: String, _ field: String) throws(CloudWatchError) {
-        guard (1...255).contains(value.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+        guard (1...255).contains(value.unicodeScalars.count), value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
             throw .invalid(field, value, "It must be 1 to 255 printable characters.")
         }
     }

@@ -81,15 +81,47 @@ package enum WireValue: Sendable, Equatable {
         return Int64((seconds * 1000).rounded())
     }
 
-    /// From a parsed JSON document.
-    package init(json: JSONValue) {
-        switch json {
-        case .null: self = .null
-        case .bool(let b): self = .bool(b)
-        case .number(let n): self = n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
-        case .string(let s): self = .string(s)
-        case .array(let a): self = .array(a.map(WireValue.init(json:)))
-        case .object(let members): self = .map(members.map { ($0.0, WireValue(json: $0.1)) })
+    /// Parses an AWS JSON body straight into a document (no intermediate tree: PutMetricData bodies are hot).
+    /// Integral numbers become `.int`, others `.double`.
+    package static func parseJSON(_ bytes: UnsafeRawBufferPointer) throws(JSONScanner.SyntaxError) -> WireValue {
+        var scanner = JSONScanner(bytes)
+        let value = try read(&scanner, depth: 0)
+        try scanner.expectEnd()
+        return value
+    }
+
+    package static func parseJSON(_ bytes: [UInt8]) throws(JSONScanner.SyntaxError) -> WireValue {
+        let result = bytes.withUnsafeBytes { buffer in Result { () throws(JSONScanner.SyntaxError) in try parseJSON(buffer) } }
+        return try result.get()
+    }
+
+    private static func read(_ s: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> WireValue {
+        guard depth < 256 else { throw s.error("nesting too deep") }
+        switch s.peek() {
+        case UInt8(ascii: "{"):
+            var members: [(String, WireValue)] = []
+            try s.forEachNamedMember { (inner: inout JSONScanner, key: String) throws(JSONScanner.SyntaxError) in
+                members.append((key, try read(&inner, depth: depth + 1)))
+            }
+            return .map(members)
+        case UInt8(ascii: "["):
+            var elements: [WireValue] = []
+            try s.forEachElement { (inner: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                elements.append(try read(&inner, depth: depth + 1))
+            }
+            return .array(elements)
+        case UInt8(ascii: "\""):
+            return .string(try s.readString())
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            return .bool(try s.readBool())
+        case UInt8(ascii: "n"):
+            guard s.consumeNull() else { throw s.error("expected null") }
+            return .null
+        case nil:
+            throw s.error("unexpected end of input")
+        default:
+            let n = try s.readNumber()
+            return n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
         }
     }
 
