@@ -41,6 +41,7 @@ let package = Package(
             dependencies: [
                 "SkylensCore", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             exclude: ["README.md"],
             swiftSettings: swiftSettings

@@ -184,6 +184,32 @@ def test_get_metric_data_with_metric_math(cw):
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
 
 
+def test_get_metric_data_pages_with_next_token(cw):
+    """MaxDatapoints splits the answer into pages; boto3's paginator follows NextToken and loses nothing."""
+    ns = f"Compat/{datetime.datetime.now().timestamp()}"
+    t = minute() - datetime.timedelta(minutes=10)
+    data = [{"MetricName": "N", "Dimensions": [{"Name": "k", "Value": k}], "Timestamp": t + datetime.timedelta(minutes=m),
+             "Value": float(m)} for k in ("a", "b", "c") for m in range(7)]
+    cw.put_metric_data(Namespace=ns, MetricData=data)
+    queries = [{"Id": f"m{k}", "MetricStat": {"Metric": {"Namespace": ns, "MetricName": "N",
+                "Dimensions": [{"Name": "k", "Value": k}]}, "Period": 60, "Stat": "Sum"}} for k in ("a", "b", "c")]
+    pages = list(cw.get_paginator("get_metric_data").paginate(
+        MetricDataQueries=queries, StartTime=t, EndTime=t + datetime.timedelta(minutes=10), MaxDatapoints=5,
+        ScanBy="TimestampAscending"))
+    assert len(pages) == 5
+    assert all(sum(len(x["Values"]) for x in p["MetricDataResults"]) <= 5 for p in pages)
+    got = {}
+    for p in pages:
+        for x in p["MetricDataResults"]:
+            got.setdefault(x["Id"], []).extend(x["Values"])
+    assert got == {f"m{k}": [float(m) for m in range(7)] for k in ("a", "b", "c")}
+    assert pages[0]["MetricDataResults"][-1]["StatusCode"] == "PartialData"
+    assert "NextToken" not in pages[-1] and pages[-1]["MetricDataResults"][-1]["StatusCode"] == "Complete"
+    with pytest.raises(ClientError) as e:
+        cw.get_metric_data(MetricDataQueries=queries, StartTime=t, EndTime=t + datetime.timedelta(minutes=10), NextToken="bogus")
+    assert e.value.response["Error"]["Code"] == "InvalidNextToken"
+
+
 def test_query_protocol_answers_in_xml(collector):
     """A raw form-encoded request (what botocore's query serializer sends) gets an XML document, errors included."""
     import urllib.error

@@ -34,6 +34,8 @@ struct MetricBench: AsyncParsableCommand {
                          cpu1 - cpu0, 500_000 / (cpu1 - cpu0)))
         }
 
+        try await getMetricDataBenchmark(client: client, now: now)
+
         // Ingest with and without ten metric filters on the group.
         let (timestamps, lines) = try Corpus.load(corpus)
         let count = min(events, lines.count)
@@ -102,6 +104,110 @@ struct MetricBench: AsyncParsableCommand {
             w.endObject()
             return w.bytes
         }
+    }
+
+    /// GetMetricData over 100 series × 7 days at a 1-minute period (1,008,000 datapoints): the first page (CloudWatch's
+    /// default MaxDatapoints, 100,800) and every page through NextToken.
+    func getMetricDataBenchmark(client: CollectorClient, now: Double) async throws {
+        let series = 100, minutes = 7 * 1_440
+        let end = (now / 60).rounded(.down) * 60
+        let start = end - Double(minutes * 60)
+        var bodies: [[UInt8]] = []
+        for chunk in stride(from: 0, to: minutes, by: 10) {
+            var w = JSONWriter(capacity: 120_000)
+            w.beginObject()
+            w.field("Namespace", "BenchRead")
+            w.key("MetricData")
+            w.beginArray()
+            for m in chunk..<min(chunk + 10, minutes) {
+                for s in 0..<series {
+                    w.beginObject()
+                    w.field("MetricName", "Latency")
+                    w.key("Dimensions")
+                    w.beginArray()
+                    w.beginObject(); w.field("Name", "Series"); w.field("Value", "s\(s)"); w.endObject()
+                    w.endArray()
+                    w.key("Timestamp"); w.double(start + Double(m * 60) + 1)
+                    w.key("Value"); w.double(Double((m * 7 + s) % 113))
+                    w.endObject()
+                }
+            }
+            w.endArray()
+            w.endObject()
+            bodies.append(w.bytes)
+        }
+        let loadStart = ContinuousClock.now
+        try await send(bodies, target: "GraniteServiceVersion20100801.PutMetricData", contentType: "application/x-amz-json-1.0")
+        print(String(format: "GetMetricData set-up: %d datapoints (100 series × 7 days × 1 minute) put in %.2f s",
+                     series * minutes, LoadGenerator.seconds(ContinuousClock.now - loadStart)))
+        /// One GetMetricData call, timed from sending the request to the last byte of the answer (the client's
+        /// parsing of the answer is not counted).
+        func page(_ token: String?) async throws -> (points: Int, token: String?, seconds: Double) {
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("MetricDataQueries")
+            w.beginArray()
+            for s in 0..<series {
+                w.beginObject()
+                w.field("Id", "m\(s)")
+                w.key("MetricStat")
+                w.beginObject()
+                w.key("Metric")
+                w.beginObject()
+                w.field("Namespace", "BenchRead")
+                w.field("MetricName", "Latency")
+                w.key("Dimensions")
+                w.beginArray()
+                w.beginObject(); w.field("Name", "Series"); w.field("Value", "s\(s)"); w.endObject()
+                w.endArray()
+                w.endObject()
+                w.field("Period", 60)
+                w.field("Stat", "Average")
+                w.endObject()
+                w.endObject()
+            }
+            w.endArray()
+            w.key("StartTime"); w.double(start)
+            w.key("EndTime"); w.double(end)
+            if let token { w.field("NextToken", token) }
+            w.endObject()
+            var request = HTTPClientRequest(url: endpoint + "/")
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
+            request.headers.add(name: "X-Amz-Target", value: "GraniteServiceVersion20100801.GetMetricData")
+            request.body = .bytes(w.bytes)
+            let t = ContinuousClock.now
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(120))
+            let body = try await response.body.collect(upTo: 256 << 20)
+            let seconds = LoadGenerator.seconds(ContinuousClock.now - t)
+            guard response.status == .ok else { throw ValidationError("GetMetricData answered \(response.status.code)") }
+            let answer = try JSONValue.parse(String(buffer: body))
+            let points = answer["MetricDataResults"]?.array?.reduce(0) { $0 + ($1["Values"]?.array?.count ?? 0) } ?? 0
+            return (points, answer["NextToken"]?.string, seconds)
+        }
+        _ = try await page(nil)  // the first read also flushes what the puts left open
+        var times: [Double] = []
+        var first = 0
+        for _ in 0..<5 {
+            let p = try await page(nil)
+            first = p.points
+            times.append(p.seconds)
+        }
+        times.sort()
+        print(String(format: "GetMetricData, first page: %d datapoints in %.1f ms (median of 5; best %.1f ms)",
+                     first, times[2] * 1000, times[0] * 1000))
+        var total = 0, pages = 0
+        var all = 0.0
+        var token: String?
+        repeat {
+            let p = try await page(token)
+            total += p.points
+            pages += 1
+            all += p.seconds
+            token = p.token
+        } while token != nil
+        print(String(format: "GetMetricData, all pages: %d datapoints in %d pages, %.1f ms (%.1f ms a page)",
+                     total, pages, all * 1000, all * 1000 / Double(pages)))
     }
 
     /// User + system CPU time of a process, from /proc (Linux).

@@ -38,6 +38,37 @@ struct MetricCPUBench: AsyncParsableCommand {
         try await store.flush()
         report("store.put, 8 requests per commit, then a flush", datumsTotal, t)
 
+        // One GetMetricData page: 10 series × 7 days of 1-minute buckets read back (100,800 datapoints), then the
+        // answer built and written as JSON.
+        let minutes = 7 * 1_440
+        let weekStart = MetricPeriod.start(of: now, period: 60) - Int64(minutes) * 60_000
+        for s in 0..<10 {
+            try await store.put((0..<minutes).map { m in
+                MetricDatum(namespace: "Read", name: "Latency", dimensions: ["Series": "s\(s)"], timestamp: weekStart + Int64(m) * 60_000,
+                            values: [Double((m * 7 + s) % 113)])
+            })
+        }
+        try await store.flush()
+        t = ContinuousClock.now
+        var read: [MetricPoints] = []
+        for s in 0..<10 {
+            read.append(try await store.aggregates(MetricQuery(series: MetricSeries(namespace: "Read", name: "Latency", dimensions: ["Series": "s\(s)"]),
+                                                               start: weekStart, end: weekStart + Int64(minutes) * 60_000,
+                                                               periodSeconds: 60, needsPercentiles: false)))
+        }
+        report("read 10 series × 7 days of minutes (no sketches)", Double(read.reduce(0) { $0 + $1.points.count }), t)
+        t = ContinuousClock.now
+        let answer = WireValue.map([("MetricDataResults", .array(read.map { data in
+            .map([("Id", .string("m")), ("Label", .string("Latency")),
+                  ("Timestamps", .array(data.points.map { .timestamp(Double($0.start) / 1000) })),
+                  ("Values", .array(data.points.map { .double($0.aggregate.value(.average) ?? 0) })),
+                  ("StatusCode", .string("Complete"))])
+        }))])
+        report("build the answer", 100_800, t)
+        t = ContinuousClock.now
+        let json = answer.jsonBytes
+        report("write it as JSON (\(json.count) bytes)", 100_800, t)
+
         let (timestamps, lines) = try Corpus.load(corpus)
         let count = min(events, lines.count)
         var batches: [LogBatch] = []

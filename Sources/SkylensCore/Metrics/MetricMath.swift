@@ -378,6 +378,16 @@ import Darwin
 #endif
 
 extension MetricMath.Expression {
+    /// Whether the expression calls `METRICS()`, which reads every metric query of the request.
+    package var callsMetrics: Bool {
+        switch self {
+        case .reference, .number, .string, .keyword: false
+        case .negate(let e): e.callsMetrics
+        case .binary(_, let l, let r): l.callsMetrics || r.callsMetrics
+        case .call(let name, let args): name == "METRICS" || args.contains { $0.callsMetrics }
+        }
+    }
+
     /// The query ids the expression refers to.
     package var references: Set<String> {
         switch self {

@@ -24,12 +24,15 @@ package struct MetricQuery: Sendable {
     /// Exclusive, epoch ms.
     package var end: Int64
     package var periodSeconds: Int
+    /// Whether percentiles will be asked of the aggregates: without, the store may leave the sketches out.
+    package var needsPercentiles: Bool
 
-    package init(series: MetricSeries, start: Int64, end: Int64, periodSeconds: Int) {
+    package init(series: MetricSeries, start: Int64, end: Int64, periodSeconds: Int, needsPercentiles: Bool = true) {
         self.series = series
         self.start = start
         self.end = end
         self.periodSeconds = periodSeconds
+        self.needsPercentiles = needsPercentiles
     }
 }
 

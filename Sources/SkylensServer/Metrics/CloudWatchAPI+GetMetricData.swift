@@ -1,29 +1,43 @@
 import SkylensCore
 import SkylensWire
 
-/// `GetMetricData`: metric queries read from the store, then expressions evaluated in dependency order.
+/// `GetMetricData`: metric queries read from the store, expressions evaluated in dependency order, and the results
+/// paged by `MaxDatapoints` with a `NextToken` (`d/<query index>/<datapoints of that query already returned>`).
+///
+/// Only what a page needs is read: metric queries that expressions use (all of them when one calls `METRICS()`),
+/// then returned queries in order until the page is full. Sketches are read only for percentile statistics.
 extension CloudWatchAPI {
     func getMetricData(_ body: WireValue) async throws -> WireValue {
         let r = try CloudWatchRequests.getMetricData(body)
-        var series: [String: MetricMath.Series] = [:]
-        var metricSeries: [MetricMath.Series] = []
-        var periods: [Int] = []
-        for q in r.queries {
-            guard case .metric(let s, let period, let statistic, let unit) = q.source else { continue }
-            periods.append(period)
-            let data = try await store.aggregates(MetricQuery(series: s, start: r.start, end: r.end, periodSeconds: period))
-            let points = (unit.map { $0 == data.unit } ?? true ? data.points : [])
-                .compactMap { p in p.aggregate.value(statistic).map { (p.start, $0) } }
-            let result = MetricMath.Series(label: q.label ?? s.name, points: points)
-            series[q.id] = result
-            metricSeries.append(result)
-        }
-        // Expressions, each after the queries it names.
         let expressions = Dictionary(uniqueKeysWithValues: r.queries.compactMap { q -> (String, (CloudWatchRequests.DataQuery, MetricMath.Expression, Int?))? in
             guard case .expression(let e, _, let p) = q.source else { return nil }
             return (q.id, (q, e, p))
         })
-        var values: [String: MetricMath.Value] = series.mapValues { .series($0) }
+        let readsAll = expressions.values.contains { $0.1.callsMetrics }
+        let referenced = expressions.values.reduce(into: Set<String>()) { $0.formUnion($1.1.references) }
+        let periods = r.queries.compactMap { q -> Int? in if case .metric(_, let p, _, _) = q.source { p } else { nil } }
+
+        var values: [String: MetricMath.Value] = [:]
+        func read(_ q: CloudWatchRequests.DataQuery) async throws -> MetricMath.Series {
+            guard case .metric(let s, let period, let statistic, let unit) = q.source else { preconditionFailure("not a metric query") }
+            if case .series(let cached)? = values[q.id] { return cached }
+            let needsPercentiles = if case .percentile = statistic { true } else { false }
+            let data = try await store.aggregates(MetricQuery(series: s, start: r.start, end: r.end, periodSeconds: period,
+                                                              needsPercentiles: needsPercentiles))
+            let points = (unit.map { $0 == data.unit } ?? true ? data.points : [])
+                .compactMap { p in p.aggregate.value(statistic).map { (p.start, $0) } }
+            let result = MetricMath.Series(label: q.label ?? s.name, points: points)
+            values[q.id] = .series(result)
+            return result
+        }
+        var allMetrics: [MetricMath.Series] = []
+        for q in r.queries {
+            guard case .metric = q.source, readsAll || referenced.contains(q.id) else { continue }
+            let series = try await read(q)
+            allMetrics.append(series)
+        }
+
+        // Expressions, each after the queries it names.
         var visiting: Set<String> = []
         func evaluate(_ id: String) throws(CloudWatchError) -> MetricMath.Value {
             if let v = values[id] { return v }
@@ -41,13 +55,11 @@ extension CloudWatchAPI {
             let context = MetricMath.Context(resolve: { (ref: String) throws(MetricMath.Error) -> MetricMath.Value in
                 guard let v = snapshot[ref] else { throw MetricMath.Error(message: "unknown id \(ref)") }
                 return v
-            }, allMetrics: metricSeries, grid: grid)
+            }, allMetrics: allMetrics, grid: grid)
             do {
                 var v = try MetricMath.evaluate(expression, context)
-                if let label = query.label {
-                    if case .series(var s) = v { s.label = label; v = .series(s) }
-                } else if case .series(var s) = v {
-                    s.label = id
+                if case .series(var s) = v {
+                    s.label = query.label ?? id
                     v = .series(s)
                 }
                 // A number is reported at every period of the request.
@@ -58,30 +70,53 @@ extension CloudWatchAPI {
                 throw CloudWatchError(.invalidParameterValue, "The expression of \(id) could not be evaluated: \(error.message)")
             }
         }
+
         var results: [WireValue] = []
         var budget = r.maxDatapoints
-        for q in r.queries where q.returnData {
-            let value = try evaluate(q.id)
-            let list: [MetricMath.Series] = switch value {
-            case .series(let s): [s]
-            case .array(let a): a
-            case .scalar: []
+        var nextToken: String?
+        for (index, q) in r.queries.enumerated() where q.returnData && index >= r.resume.query {
+            guard budget > 0 else { nextToken = "d/\(index)/0"; break }
+            let list: [MetricMath.Series]
+            if case .metric = q.source {
+                list = [try await read(q)]
+            } else {
+                switch try evaluate(q.id) {
+                case .series(let s): list = [s]
+                case .array(let a): list = a
+                case .scalar: list = []
+                }
             }
+            // Datapoints of this query before this page (across its series, in order).
+            var skip = index == r.resume.query ? r.resume.point : 0
+            var position = 0
             for s in list {
                 var points = s.points.filter { $0.1.isFinite }.sorted { r.ascending ? $0.0 < $1.0 : $0.0 > $1.0 }
-                let complete = points.count <= budget
-                points = Array(points.prefix(max(0, budget)))
-                budget -= points.count
+                let dropped = min(skip, points.count)
+                points.removeFirst(dropped)
+                skip -= dropped
+                position += dropped
+                let available = points.count
+                let taken = min(available, budget)
+                budget -= taken
+                position += taken
+                let partial = taken < available
+                if partial { nextToken = "d/\(index)/\(position)" }
+                points = Array(points.prefix(taken))
                 results.append(.map([
                     ("Id", .string(q.id)),
                     ("Label", .string(s.label)),
                     ("Timestamps", .array(points.map { .timestamp(Double($0.0) / 1000) })),
                     ("Values", .array(points.map { .double($0.1) })),
-                    ("StatusCode", .string(complete ? "Complete" : "PartialData")),
+                    ("StatusCode", .string(partial ? "PartialData" : "Complete")),
                     ("Messages", .array([])),
                 ]))
+                if nextToken != nil { break }
             }
+            if nextToken != nil { break }
         }
-        return .map([("MetricDataResults", .array(results)), ("Messages", .array([]))])
+        var members: [(String, WireValue)] = [("MetricDataResults", .array(results))]
+        if let nextToken { members.append(("NextToken", .string(nextToken))) }
+        members.append(("Messages", .array([])))
+        return .map(members)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import SkylensCore
 
 /// The SQLite implementation of the `MetricStore` port.
@@ -165,27 +166,54 @@ package final class SQLiteMetricStore: MetricStore {
         try await flush()
         let resolutions = MetricRetention.resolutions(forPeriod: query.periodSeconds)
         let first = MetricPeriod.start(of: query.start, period: resolutions.max() ?? 60)
-        // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
-        let (unit, buckets) = try await database.pool.read { db -> (String, [(Int64, MetricAggregate)]) in
+        let period = query.periodSeconds
+        let withSketch = query.needsPercentiles
+        // Rows are not Sendable: decode them inside the read so that the asynchronous read is used. Rows come in
+        // bucket order, so each period's buckets are adjacent and merge as they stream past.
+        let (unit, points) = try await database.pool.read { db -> (String, [(start: Int64, aggregate: MetricAggregate)]) in
             guard let series = try Row.fetchOne(db, sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
                                                 arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
             else { return ("None", []) }
             let id: Int64 = series[0]
-            return (series[1], try Row.fetchAll(db, sql: """
-                SELECT start, sample_count, sum, minimum, maximum, sketch FROM metric_point
+            let statement = try db.cachedStatement(sql: """
+                SELECT start, sample_count, sum, minimum, maximum\(withSketch ? ", sketch" : "") FROM metric_point
                 WHERE series_id = ? AND resolution IN (\(resolutions.map(String.init).joined(separator: ","))) AND start >= ? AND start < ?
                 ORDER BY start
-                """, arguments: [id, first, query.end])
-                .map { ($0[0], try Self.aggregate($0, offset: 1)) })
+                """)
+            try statement.setArguments([id, first, query.end])
+            var points: [(start: Int64, aggregate: MetricAggregate)] = []
+            // Long reads (a week of minutes is 10,080 rows a series) step the statement directly: GRDB's row
+            // decoding costs more than SQLite's own work here.
+            let handle = statement.sqliteStatement
+            defer { sqlite3_reset(handle) }
+            while true {
+                let rc = sqlite3_step(handle)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
+                let periodStart = MetricPeriod.start(of: sqlite3_column_int64(handle, 0), period: period)
+                guard periodStart + Int64(period) * 1000 > query.start else { continue }
+                var aggregate = MetricAggregate()
+                aggregate.stats.sampleCount = sqlite3_column_double(handle, 1)
+                aggregate.stats.sum = sqlite3_column_double(handle, 2)
+                aggregate.stats.minimum = sqlite3_column_double(handle, 3)
+                aggregate.stats.maximum = sqlite3_column_double(handle, 4)
+                if withSketch {
+                    let count = Int(sqlite3_column_bytes(handle, 5))
+                    let bytes = sqlite3_column_blob(handle, 5).map { UnsafeRawBufferPointer(start: $0, count: count) }
+                    guard let sketch = QuantileSketch(encoded: bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)) else {
+                        throw StorageError(.corrupt, "unreadable metric sketch")
+                    }
+                    aggregate.sketch = sketch
+                }
+                if points.last?.start == periodStart {
+                    points[points.count - 1].aggregate.merge(aggregate)
+                } else {
+                    points.append((periodStart, aggregate))
+                }
+            }
+            return (series[1], points)
         }
-        var periods: [Int64: MetricAggregate] = [:]
-        for (start, aggregate) in buckets {
-            let periodStart = MetricPeriod.start(of: start, period: query.periodSeconds)
-            guard periodStart + Int64(query.periodSeconds) * 1000 > query.start else { continue }
-            periods[periodStart, default: MetricAggregate()].merge(aggregate)
-        }
-        return MetricPoints(unit: MetricUnit(rawValue: unit) ?? .none,
-                            points: periods.sorted { $0.key < $1.key }.map { (start: $0.key, aggregate: $0.value) })
+        return MetricPoints(unit: MetricUnit(rawValue: unit) ?? .none, points: points)
     }
 
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
@@ -268,12 +296,15 @@ package final class SQLiteMetricStore: MetricStore {
     }
 
 
-    static func aggregate(_ row: Row, offset: Int = 0) throws -> MetricAggregate {
+    /// The aggregate in `row` from column `offset` on: SampleCount, Sum, Minimum, Maximum, and (when `sketch`) the
+    /// sketch.
+    static func aggregate(_ row: Row, offset: Int = 0, sketch: Bool = true) throws -> MetricAggregate {
         var a = MetricAggregate()
         a.stats.sampleCount = row[offset]
         a.stats.sum = row[offset + 1]
         a.stats.minimum = row[offset + 2]
         a.stats.maximum = row[offset + 3]
+        guard sketch else { return a }
         let blob: Data = row[offset + 4]
         guard let sketch = QuantileSketch(encoded: blob) else { throw StorageError(.corrupt, "unreadable metric sketch") }
         a.sketch = sketch

@@ -233,6 +233,8 @@ extension CloudWatchRequests {
         package var end: Int64
         package var ascending: Bool
         package var maxDatapoints: Int
+        /// Where a `NextToken` resumes: the index of a query and how many of its datapoints came before.
+        package var resume: (query: Int, point: Int)
     }
 
     /// `GetMetricData`.
@@ -300,6 +302,15 @@ extension CloudWatchRequests {
             queries.append(DataQuery(id: id, label: q["Label"]?.string, returnData: q["ReturnData"]?.bool ?? true, source: source))
         }
         let max = body["MaxDatapoints"]?.number.map(Int.init) ?? 100_800
-        return DataRequest(queries: queries, start: start, end: end, ascending: ascending, maxDatapoints: max)
+        guard max >= 1 else { throw .invalid("MaxDatapoints", "\(max)", "It must be at least 1.") }
+        var resume = (query: 0, point: 0)
+        if let token = body["NextToken"]?.string {
+            let parts = token.split(separator: "/")
+            guard parts.count == 3, parts[0] == "d", let q = Int(parts[1]), let p = Int(parts[2]), q >= 0, q < queries.count, p >= 0 else {
+                throw CloudWatchError(.invalidNextToken, "The service couldn't process your request because the NextToken is invalid.")
+            }
+            resume = (q, p)
+        }
+        return DataRequest(queries: queries, start: start, end: end, ascending: ascending, maxDatapoints: max, resume: resume)
     }
 }

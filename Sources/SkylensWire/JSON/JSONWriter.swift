@@ -24,7 +24,7 @@ package struct JSONWriter: Sendable {
     }
 
     package mutating func string(_ value: String) { separator(); appendQuoted(value.utf8); needsComma = true }
-    package mutating func int(_ value: Int64) { separator(); bytes.append(contentsOf: String(value).utf8); needsComma = true }
+    package mutating func int(_ value: Int64) { separator(); appendDecimal(value); needsComma = true }
     package mutating func int(_ value: Int) { int(Int64(value)) }
     package mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
     package mutating func null() { separator(); bytes.append(contentsOf: "null".utf8); needsComma = true }
@@ -32,13 +32,30 @@ package struct JSONWriter: Sendable {
     package mutating func double(_ value: Double) {
         separator()
         if value.isFinite, value == value.rounded(), abs(value) < 1e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
+            appendDecimal(Int64(value))
         } else if value.isFinite {
             bytes.append(contentsOf: String(value).utf8)
         } else {
             bytes.append(contentsOf: "null".utf8)
         }
         needsComma = true
+    }
+
+    /// The decimal digits of `value`, written straight into the buffer (large answers hold many numbers).
+    private mutating func appendDecimal(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var n = value.magnitude
+        var i = bytes.count
+        repeat {
+            bytes.append(UInt8(truncatingIfNeeded: 48 + n % 10))
+            n /= 10
+        } while n > 0
+        var j = bytes.count - 1
+        while i < j {
+            bytes.swapAt(i, j)
+            i += 1
+            j -= 1
+        }
     }
 
     /// `"name": value` helpers.
