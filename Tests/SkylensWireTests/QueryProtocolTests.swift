@@ -1,4 +1,5 @@
 import Testing
+@testable import SkylensCore
 @testable import SkylensWire
 
 /// The query protocol: form-encoded parameters into a document, documents into XML.

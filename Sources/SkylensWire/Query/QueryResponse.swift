@@ -1,3 +1,5 @@
+import SkylensCore
+
 /// The AWS query protocol's response side: XML documents as the query services (CloudWatch, SNS) write them.
 ///
 /// ```xml

@@ -1,4 +1,4 @@
-/// ISO 8601 timestamps as the query protocol writes them (`2026-11-26T21:00:00Z`, `…00.123456Z`, `…00+01:00`),
+/// ISO 8601 timestamps as the AWS query protocol and alarm messages write them (`2026-11-26T21:00:00Z`, `…00.123456Z`, `…00+01:00`),
 /// without Foundation's formatters.
 package enum ISO8601 {
     /// Epoch seconds of `text`, or nil when it is not a complete ISO 8601 date-time.
@@ -45,16 +45,23 @@ package enum ISO8601 {
 
     /// `2026-11-26T21:00:00Z`, or with milliseconds when `seconds` has a fraction (`…00.250Z`).
     package static func string(_ seconds: Double) -> String {
-        let millis = Int64((seconds * 1000).rounded())
+        let c = components(Int64((seconds * 1000).rounded()))
+        var out = "\(c.year)-\(pad2(c.month))-\(pad2(c.day))T\(pad2(c.hour)):\(pad2(c.minute)):\(pad2(c.second))"
+        if c.millisecond != 0 { out += "." + pad3(c.millisecond) }
+        return out + "Z"
+    }
+
+    package static func pad2(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+    package static func pad3(_ v: Int) -> String { v < 10 ? "00\(v)" : v < 100 ? "0\(v)" : "\(v)" }
+
+    /// Year, month, day, hour, minute, second and millisecond (UTC) of epoch milliseconds.
+    package static func components(_ millis: Int64) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, millisecond: Int) {
         let whole = Int(millis.quotientRoundingDown(1000))
         let ms = Int(millis - Int64(whole) * 1000)
         let days = whole.quotientRoundingDown(86_400)
         let rest = whole - days * 86_400
         let (y, m, d) = civilFromDays(days)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        var out = "\(y)-\(two(m))-\(two(d))T\(two(rest / 3600)):\(two(rest / 60 % 60)):\(two(rest % 60))"
-        if ms != 0 { out += "." + String(String(ms + 1000).dropFirst()) }
-        return out + "Z"
+        return (y, m, d, rest / 3600, rest / 60 % 60, rest % 60, ms)
     }
 
     // Howard Hinnant's days-from-civil and civil-from-days algorithms (proleptic Gregorian calendar).
