@@ -96,7 +96,7 @@ let package = Package(
         .target(
             name: "SkylensTesting",
             dependencies: [
-                "SkylensCore", "SkylensServer", "SkylensClient",
+                "SkylensCore", "SkylensServer", "SkylensClient", "SkylensStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings

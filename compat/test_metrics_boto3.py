@@ -231,3 +231,39 @@ def test_query_protocol_answers_in_xml(collector):
     status, kind, body = post("Action=PutMetricData&Version=2010-08-01&Namespace=Raw&MetricData.member.1.MetricName=A"
                               "&MetricData.member.1.Value=x")
     assert status == 400 and "<Code>InvalidParameterValue</Code>" in body and "<Type>Sender</Type>" in body
+
+
+def test_alarms_put_describe_set_state_history_delete(cw):
+    """The alarm API through boto3: a new alarm starts in INSUFFICIENT_DATA, SetAlarmState moves it, the history
+    shows it, bad configurations are rejected with CloudWatch's codes."""
+    name = f"compat-{datetime.datetime.now().timestamp()}"
+    ns = "Compat/Alarms"
+    cw.put_metric_alarm(AlarmName=name, Namespace=ns, MetricName="Errors", Dimensions=[{"Name": "Fn", "Value": "a"}],
+                        Statistic="Sum", Period=60, EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=5,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+                        AlarmActions=["arn:aws:sns:us-east-1:000000000000:ops"], AlarmDescription="errors high")
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert alarm["StateValue"] in ("INSUFFICIENT_DATA", "OK")
+    assert alarm["Threshold"] == 5 and alarm["DatapointsToAlarm"] == 2 and alarm["Statistic"] == "Sum"
+    assert alarm["Dimensions"] == [{"Name": "Fn", "Value": "a"}]
+    assert alarm["AlarmActions"] == ["arn:aws:sns:us-east-1:000000000000:ops"]
+    assert alarm["AlarmArn"].endswith(f":alarm:{name}")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="testing")
+    alarm = cw.describe_alarms(AlarmNamePrefix=name, StateValue="ALARM")["MetricAlarms"][0]
+    assert alarm["StateReason"] == "testing"
+    found = cw.describe_alarms_for_metric(Namespace=ns, MetricName="Errors", Dimensions=[{"Name": "Fn", "Value": "a"}])
+    assert name in [a["AlarmName"] for a in found["MetricAlarms"]]
+    items = cw.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert items and items[0]["HistorySummary"].endswith("to ALARM")
+    assert json.loads(items[0]["HistoryData"])["newState"]["stateValue"] == "ALARM"
+    cw.disable_alarm_actions(AlarmNames=[name])
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is False
+    for bad in [dict(Period=45), dict(Period=60, EvaluationPeriods=1441)]:
+        with pytest.raises(ClientError) as e:
+            args = dict(AlarmName=name + "-bad", Namespace=ns, MetricName="Errors", Statistic="Sum", Period=60,
+                        EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+            args.update(bad)
+            cw.put_metric_alarm(**args)
+        assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    cw.delete_alarms(AlarmNames=[name])
+    assert cw.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []

@@ -32,11 +32,18 @@ package struct Collector: Sendable {
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
         let metrics = SQLiteMetricStore(database: database)
         let metricWriter = MetricWriter(store: metrics, logger: logger)
-        let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter)
+        let alarmEngine = AlarmEngine(alarms: SQLiteAlarmStore(database: database), metrics: metrics, logger: logger)
+        let alarms = AlarmService(store: alarmEngine.alarms, engine: alarmEngine)
+        let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter) { datums in
+            await alarmEngine.metricsChanged(datums.map(\.series))
+        }
         let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
                            metrics: committingMetrics,
                            wallClock: wallClock, region: configuration.region, accountID: configuration.accountID, logger: logger)
-        let cloudWatch = CloudWatchAPI(store: committingMetrics, wallClock: wallClock)
+        let cloudWatch = CloudWatchAPI(store: committingMetrics, wallClock: wallClock, alarms: alarms, region: configuration.region,
+                                       account: configuration.accountID)
+        let alarmScheduler = AlarmScheduler(engine: alarmEngine, clock: ContinuousClock(), wallClock: wallClock,
+                                            interval: configuration.alarmInterval)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
                                      startedAt: wallClock.nowMillis(), logger: logger)
         let boundPort = LockedState<Int?>(nil)
@@ -52,11 +59,12 @@ package struct Collector: Sendable {
             store: store, metrics: metrics, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
-        // the HTTP server (no new requests), then maintenance, then the log writer and the metric writer, which commit
-        // whatever is still pending (the log writer before the metric writer, whose datums it may produce).
+        // the HTTP server (no new requests), then the alarm scheduler and maintenance, then the log writer and the
+        // metric writer, which commit whatever is still pending (the log writer before the metric writer, whose datums
+        // it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
-                         services: [metricWriter, writer, maintenance, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
+                         services: [metricWriter, writer, maintenance, alarmScheduler, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
                                                                            logger: logger),
                                     app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }

@@ -17,6 +17,8 @@ package struct CollectorConfiguration: Sendable {
     package var sealAge: Duration = .seconds(5)
     /// How often the maintenance service looks for hot events to seal.
     package var maintenanceInterval: Duration = .seconds(1)
+    /// How often alarms are checked for a new period boundary (10 seconds: the finest alarm period).
+    package var alarmInterval: Duration = .seconds(10)
     /// How often expired data is swept.
     package var retentionInterval: Duration = .seconds(60)
 

@@ -14,10 +14,17 @@ package struct CloudWatchAPI: Sendable {
 
     let store: any MetricStore
     let wallClock: any WallClock
+    let alarms: AlarmService?
+    let region: String
+    let account: String
 
-    package init(store: any MetricStore, wallClock: any WallClock) {
+    package init(store: any MetricStore, wallClock: any WallClock, alarms: AlarmService? = nil, region: String = "us-east-1",
+                 account: String = "000000000000") {
         self.store = store
         self.wallClock = wallClock
+        self.alarms = alarms
+        self.region = region
+        self.account = account
     }
 
     package func handle(operation: String, body: WireValue) async throws(CloudWatchError) -> WireValue {
@@ -27,6 +34,14 @@ package struct CloudWatchAPI: Sendable {
             case "GetMetricStatistics": return try await getMetricStatistics(body)
             case "ListMetrics": return try await listMetrics(body)
             case "GetMetricData": return try await getMetricData(body)
+            case "PutMetricAlarm": return try await putMetricAlarm(body)
+            case "DescribeAlarms": return try await describeAlarms(body)
+            case "DescribeAlarmsForMetric": return try await describeAlarmsForMetric(body)
+            case "DescribeAlarmHistory": return try await describeAlarmHistory(body)
+            case "SetAlarmState": return try await setAlarmState(body)
+            case "DeleteAlarms": return try await deleteAlarms(body)
+            case "EnableAlarmActions": return try await setAlarmActions(body, enabled: true)
+            case "DisableAlarmActions": return try await setAlarmActions(body, enabled: false)
             default:
                 throw CloudWatchError(.unknownOperation, "Operation \(operation) is not supported by Skylens yet.")
             }

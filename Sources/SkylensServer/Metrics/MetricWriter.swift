@@ -27,17 +27,23 @@ package final class MetricWriter: Service {
     package func run() async throws { try await queue.run() }
 }
 
-/// The metric store as the APIs see it: reads go to the store, writes through the group-commit writer.
+/// The metric store as the APIs see it: reads go to the store, writes through the group-commit writer; after a
+/// write is committed, `onPut` hears which datums were stored (the alarm engine re-evaluates the alarms reading them).
 package struct CommittingMetricStore: MetricStore {
     let store: any MetricStore
     let writer: MetricWriter
+    let onPut: @Sendable ([MetricDatum]) async -> Void
 
-    package init(store: any MetricStore, writer: MetricWriter) {
+    package init(store: any MetricStore, writer: MetricWriter, onPut: @escaping @Sendable ([MetricDatum]) async -> Void = { _ in }) {
         self.store = store
         self.writer = writer
+        self.onPut = onPut
     }
 
-    package func put(_ datums: [MetricDatum]) async throws { try await writer.put(datums) }
+    package func put(_ datums: [MetricDatum]) async throws {
+        try await writer.put(datums)
+        await onPut(datums)
+    }
 
     package func flush() async throws { try await store.flush() }
 

@@ -127,6 +127,30 @@ package final class SkylensDatabase: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v5-alarms") { db in
+            try db.execute(sql: """
+                CREATE TABLE alarm (
+                    name TEXT PRIMARY KEY,
+                    -- PutMetricAlarm's configuration as JSON (SQLiteAlarmStore.Configuration)
+                    configuration TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    reason_data TEXT,
+                    state_updated INTEGER NOT NULL,
+                    state_transitioned INTEGER NOT NULL,
+                    configuration_updated INTEGER NOT NULL
+                );
+                CREATE TABLE alarm_history (
+                    id INTEGER PRIMARY KEY,
+                    alarm_name TEXT NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    kind TEXT NOT NULL,
+                    summary TEXT NOT NULL,
+                    data TEXT NOT NULL
+                );
+                CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
+                """)
+        }
         return migrator
     }
 }

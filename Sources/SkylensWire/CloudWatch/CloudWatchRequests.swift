@@ -184,7 +184,7 @@ package enum CloudWatchRequests {
 
     // MARK: helpers
 
-    static func dimensions(_ value: WireValue?, at: String, requireValues: Bool) throws(CloudWatchError) -> [String: String] {
+    package static func dimensions(_ value: WireValue?, at: String, requireValues: Bool) throws(CloudWatchError) -> [String: String] {
         guard let list = value?.array else { return [:] }
         guard list.count <= 30 else { throw CloudWatchError(.invalidParameterValue, "The collection \(at) must not have a size greater than 30.") }
         var out: [String: String] = [:]

@@ -28,6 +28,8 @@ package struct JSONWriter: Sendable {
     package mutating func int(_ value: Int) { int(Int64(value)) }
     package mutating func bool(_ value: Bool) { separator(); bytes.append(contentsOf: (value ? "true" : "false").utf8); needsComma = true }
     package mutating func null() { separator(); bytes.append(contentsOf: "null".utf8); needsComma = true }
+    /// An already-encoded JSON value, written as is.
+    package mutating func raw(_ json: String) { separator(); bytes.append(contentsOf: json.utf8); needsComma = true }
 
     package mutating func double(_ value: Double) {
         separator()
