@@ -84,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "skylens-bench",
             dependencies: [
-                "SkylensCore", "SkylensWire", "SkylensClient", "SkylensStorage",
+                "SkylensCore", "SkylensWire", "SkylensClient", "SkylensStorage", "SkylensServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],

@@ -50,6 +50,23 @@ package struct AlarmHistoryItem: Sendable, Equatable {
     }
 }
 
+/// A new state for an alarm, with the history item that records it.
+package struct AlarmStateChange: Sendable, Equatable {
+    package var name: String
+    package var state: AlarmState
+    package var reason: String
+    package var reasonData: String?
+    package var history: AlarmHistoryItem?
+
+    package init(name: String, state: AlarmState, reason: String, reasonData: String?, history: AlarmHistoryItem?) {
+        self.name = name
+        self.state = state
+        self.reason = reason
+        self.reasonData = reasonData
+        self.history = history
+    }
+}
+
 /// The port through which alarms, their states and their history are kept. `SkylensStorage` implements it.
 package protocol AlarmStore: Sendable {
     /// Creates the alarm in INSUFFICIENT_DATA, or updates its configuration keeping its state; records a
@@ -61,10 +78,9 @@ package protocol AlarmStore: Sendable {
     func delete(names: [String]) async throws -> [String]
     /// Turns actions on or off; returns the names that did not exist.
     func setActionsEnabled(names: [String], enabled: Bool, now: Int64) async throws -> [String]
-    /// Stores a new state (value, reason, data) with its StateUpdate history item, in one transaction; false when
-    /// there is no such alarm.
-    func setState(name: String, state: AlarmState, reason: String, reasonData: String?, history: AlarmHistoryItem?,
-                  now: Int64) async throws -> Bool
+    /// Stores new states (value, reason, data) with their StateUpdate history items, all in one transaction;
+    /// returns the names that did not exist.
+    func setStates(_ changes: [AlarmStateChange], now: Int64) async throws -> [String]
     /// Appends a history item (Action items, for example).
     func append(_ item: AlarmHistoryItem) async throws
     /// History, newest first, optionally for one alarm, of one kind, within [start, end).

@@ -9,12 +9,22 @@ package protocol MetricStore: Sendable {
     /// One aggregate per period that has data, oldest first, for `query.series` in `[start, end)`, and the unit the
     /// series was last published with.
     func aggregates(_ query: MetricQuery) async throws -> MetricPoints
+    /// Several queries' aggregates at once, in order (a store may read them in one transaction).
+    func aggregates(_ queries: [MetricQuery]) async throws -> [MetricPoints]
     /// Applies CloudWatch's retention: per-second data for 3 hours, per-minute for 15 days, then 5-minute
     /// aggregates until 63 days and 1-hour aggregates until 455 days. Returns the buckets removed or rolled up.
     func sweepExpired(now: Int64) async throws -> Int
     /// Series matching the filters; `activeSince` keeps those with data at or after that time (ms).
     func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],
                     activeSince: Int64?) async throws -> [MetricSeries]
+}
+
+extension MetricStore {
+    package func aggregates(_ queries: [MetricQuery]) async throws -> [MetricPoints] {
+        var out: [MetricPoints] = []
+        for q in queries { out.append(try await aggregates(q)) }
+        return out
+    }
 }
 
 package struct MetricQuery: Sendable {

@@ -35,39 +35,50 @@ package actor AlarmEngine {
         changedSeries.formUnion(series)
     }
 
-    /// Evaluates every alarm whose data end moved past a period boundary, or whose series received datapoints.
+    /// Evaluates every alarm whose data end moved past a period boundary, or whose series received datapoints: their
+    /// ranges are read in one transaction and their changes stored in one.
     @discardableResult
     package func tick(now: Int64) async -> [Transition] {
         let changed = changedSeries
         changedSeries = []
-        var transitions: [Transition] = []
         do {
-            for stored in try await alarms.alarms(names: nil, prefix: nil, state: nil) {
-                let end = AlarmEvaluator.dataEnd(stored.alarm, now: now)
-                guard evaluatedUpTo[stored.alarm.name] != end || changed.contains(stored.alarm.series) else { continue }
-                if let t = try await evaluate(stored, now: now) { transitions.append(t) }
+            let due = try await alarms.alarms(names: nil, prefix: nil, state: nil).filter { stored in
+                evaluatedUpTo[stored.alarm.name] != AlarmEvaluator.dataEnd(stored.alarm, now: now) || changed.contains(stored.alarm.series)
             }
+            return try await evaluate(due, now: now)
         } catch {
             logger.error("alarm evaluation failed", metadata: ["error": "\(error)"])
+            return []
         }
-        return transitions
     }
 
     /// Evaluates one alarm now and stores a change of state.
     @discardableResult
     package func evaluate(_ stored: StoredAlarm, now: Int64) async throws -> Transition? {
-        let alarm = stored.alarm
-        evaluatedUpTo[alarm.name] = AlarmEvaluator.dataEnd(alarm, now: now)
-        let (first, _) = AlarmEvaluator.window(alarm, now: now)
-        let data = try await metrics.aggregates(MetricQuery(series: alarm.series, start: first, end: AlarmEvaluator.dataEnd(alarm, now: now),
-                                                            periodSeconds: alarm.period, needsPercentiles: alarm.isExtendedStatistic))
-        // An alarm with a Unit reads only data published in that unit.
-        let points = alarm.unit.map { $0 == data.unit } ?? true ? data.points : []
-        let range = AlarmEvaluator.range(alarm, aggregates: points, now: now)
-        let outcome = AlarmEvaluator.evaluate(alarm, current: stored.state, range: range, now: now)
-        guard let reason = outcome.reason, outcome.state != stored.state else { return nil }
-        let reasonData = outcome.reasonData.map(AlarmDocuments.reasonDataJSON)
-        return try await record(stored, to: outcome.state, reason: reason, reasonData: reasonData, now: now)
+        try await evaluate([stored], now: now).first
+    }
+
+    private func evaluate(_ due: [StoredAlarm], now: Int64) async throws -> [Transition] {
+        guard !due.isEmpty else { return [] }
+        let queries = due.map { stored in
+            let alarm = stored.alarm
+            return MetricQuery(series: alarm.series, start: AlarmEvaluator.window(alarm, now: now).first,
+                               end: AlarmEvaluator.dataEnd(alarm, now: now), periodSeconds: alarm.period,
+                               needsPercentiles: alarm.isExtendedStatistic)
+        }
+        let results = try await metrics.aggregates(queries)
+        var changes: [(StoredAlarm, AlarmState, String, String?)] = []
+        for (stored, data) in zip(due, results) {
+            let alarm = stored.alarm
+            evaluatedUpTo[alarm.name] = AlarmEvaluator.dataEnd(alarm, now: now)
+            // An alarm with a Unit reads only data published in that unit.
+            let points = alarm.unit.map { $0 == data.unit } ?? true ? data.points : []
+            let range = AlarmEvaluator.range(alarm, aggregates: points, now: now)
+            let outcome = AlarmEvaluator.evaluate(alarm, current: stored.state, range: range, now: now)
+            guard let reason = outcome.reason, outcome.state != stored.state else { continue }
+            changes.append((stored, outcome.state, reason, outcome.reasonData.map(AlarmDocuments.reasonDataJSON)))
+        }
+        return try await record(changes, now: now)
     }
 
     /// SetAlarmState: the state is set as given (it holds until the next evaluation changes it).
@@ -75,23 +86,30 @@ package actor AlarmEngine {
         guard let stored = try await alarms.alarms(names: [name], prefix: nil, state: nil).first else {
             throw CloudWatchError(.resourceNotFound, "Alarm \(name) not found.")
         }
-        return try await record(stored, to: state, reason: reason, reasonData: reasonData, now: now)
+        return try await record([(stored, state, reason, reasonData)], now: now).first
     }
 
-    private func record(_ stored: StoredAlarm, to state: AlarmState, reason: String, reasonData: String?, now: Int64) async throws -> Transition {
-        let name = stored.alarm.name
-        let item = AlarmHistoryItem(
-            alarmName: name, timestamp: now, kind: .stateUpdate,
-            summary: "Alarm updated from \(stored.state.rawValue) to \(state.rawValue)",
-            data: AlarmDocuments.stateUpdateJSON(old: (stored.state, stored.reason), new: (state, reason), reasonData: reasonData))
-        guard try await alarms.setState(name: name, state: state, reason: reason, reasonData: reasonData, history: item, now: now) else {
-            throw CloudWatchError(.resourceNotFound, "Alarm \(name) not found.")
+    private func record(_ changes: [(stored: StoredAlarm, state: AlarmState, reason: String, reasonData: String?)], now: Int64) async throws -> [Transition] {
+        let rows = changes.map { c in
+            AlarmStateChange(
+                name: c.stored.alarm.name, state: c.state, reason: c.reason, reasonData: c.reasonData,
+                history: AlarmHistoryItem(
+                    alarmName: c.stored.alarm.name, timestamp: now, kind: .stateUpdate,
+                    summary: "Alarm updated from \(c.stored.state.rawValue) to \(c.state.rawValue)",
+                    data: AlarmDocuments.stateUpdateJSON(old: (c.stored.state, c.stored.reason), new: (c.state, c.reason),
+                                                         reasonData: c.reasonData)))
         }
-        let transition = Transition(alarm: name, from: stored.state, to: state, reason: reason,
-                                    actions: stored.alarm.actionsToRun(from: stored.state, to: state))
-        logger.info("alarm state changed", metadata: ["alarm.name": "\(name)", "alarm.from": "\(stored.state.rawValue)",
-                                                      "alarm.to": "\(state.rawValue)"])
-        return transition
+        let missing = Set(try await alarms.setStates(rows, now: now))
+        var transitions: [Transition] = []
+        for c in changes where !missing.contains(c.stored.alarm.name) {
+            let name = c.stored.alarm.name
+            transitions.append(Transition(alarm: name, from: c.stored.state, to: c.state, reason: c.reason,
+                                          actions: c.stored.alarm.actionsToRun(from: c.stored.state, to: c.state)))
+            logger.info("alarm state changed", metadata: ["alarm.name": "\(name)", "alarm.from": "\(c.stored.state.rawValue)",
+                                                          "alarm.to": "\(c.state.rawValue)"])
+        }
+        if let name = missing.first { throw CloudWatchError(.resourceNotFound, "Alarm \(name) not found.") }
+        return transitions
     }
 
     /// Forgets an alarm's schedule (after DeleteAlarms).

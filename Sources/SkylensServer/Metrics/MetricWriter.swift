@@ -49,6 +49,8 @@ package struct CommittingMetricStore: MetricStore {
 
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints { try await store.aggregates(query) }
 
+    package func aggregates(_ queries: [MetricQuery]) async throws -> [MetricPoints] { try await store.aggregates(queries) }
+
     package func sweepExpired(now: Int64) async throws -> Int { try await store.sweepExpired(now: now) }
 
     package func listSeries(namespace: String?, name: String?, dimensions: [(name: String, value: String?)],

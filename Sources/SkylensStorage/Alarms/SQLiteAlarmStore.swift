@@ -88,17 +88,21 @@ package final class SQLiteAlarmStore: AlarmStore {
         }
     }
 
-    package func setState(name: String, state: AlarmState, reason: String, reasonData: String?, history: AlarmHistoryItem?,
-                          now: Int64) async throws -> Bool {
-        try await database.pool.write { db in
-            try db.execute(sql: """
+    package func setStates(_ changes: [AlarmStateChange], now: Int64) async throws -> [String] {
+        guard !changes.isEmpty else { return [] }
+        return try await database.pool.write { db in
+            let update = try db.cachedStatement(sql: """
                 UPDATE alarm SET state_transitioned = CASE WHEN state = ? THEN state_transitioned ELSE ? END,
                                  state = ?, reason = ?, reason_data = ?, state_updated = ?
                 WHERE name = ?
-                """, arguments: [state.rawValue, now, state.rawValue, reason, reasonData, now, name])
-            guard db.changesCount > 0 else { return false }
-            if let history { try Self.insert(db, history) }
-            return true
+                """)
+            var missing: [String] = []
+            for c in changes {
+                try update.execute(arguments: [c.state.rawValue, now, c.state.rawValue, c.reason, c.reasonData, now, c.name])
+                guard db.changesCount > 0 else { missing.append(c.name); continue }
+                if let history = c.history { try Self.insert(db, history) }
+            }
+            return missing
         }
     }
 

@@ -163,55 +163,63 @@ package final class SQLiteMetricStore: MetricStore {
     }
 
     package func aggregates(_ query: MetricQuery) async throws -> MetricPoints {
+        try await aggregates([query])[0]
+    }
+
+    /// Many queries in one read transaction (the alarm engine reads every due alarm's range at once).
+    package func aggregates(_ queries: [MetricQuery]) async throws -> [MetricPoints] {
         try await flush()
+        // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
+        return try await database.pool.read { db in try queries.map { try Self.read($0, db) } }
+    }
+
+    /// One query's periods. Rows come in bucket order, so each period's buckets are adjacent and merge as they
+    /// stream past.
+    private static func read(_ query: MetricQuery, _ db: Database) throws -> MetricPoints {
         let resolutions = MetricRetention.resolutions(forPeriod: query.periodSeconds)
         let first = MetricPeriod.start(of: query.start, period: resolutions.max() ?? 60)
         let period = query.periodSeconds
         let withSketch = query.needsPercentiles
-        // Rows are not Sendable: decode them inside the read so that the asynchronous read is used. Rows come in
-        // bucket order, so each period's buckets are adjacent and merge as they stream past.
-        let (unit, points) = try await database.pool.read { db -> (String, [(start: Int64, aggregate: MetricAggregate)]) in
-            guard let series = try Row.fetchOne(db, sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?",
-                                                arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
-            else { return ("None", []) }
-            let id: Int64 = series[0]
-            let statement = try db.cachedStatement(sql: """
-                SELECT start, sample_count, sum, minimum, maximum\(withSketch ? ", sketch" : "") FROM metric_point
-                WHERE series_id = ? AND resolution IN (\(resolutions.map(String.init).joined(separator: ","))) AND start >= ? AND start < ?
-                ORDER BY start
-                """)
-            try statement.setArguments([id, first, query.end])
-            var points: [(start: Int64, aggregate: MetricAggregate)] = []
-            // Long reads (a week of minutes is 10,080 rows a series) step the statement directly: GRDB's row
-            // decoding costs more than SQLite's own work here.
-            let handle = statement.sqliteStatement
-            defer { sqlite3_reset(handle) }
-            while true {
-                let rc = sqlite3_step(handle)
-                if rc == SQLITE_DONE { break }
-                guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
-                let periodStart = MetricPeriod.start(of: sqlite3_column_int64(handle, 0), period: period)
-                guard periodStart + Int64(period) * 1000 > query.start else { continue }
-                var aggregate = MetricAggregate()
-                aggregate.stats.sampleCount = sqlite3_column_double(handle, 1)
-                aggregate.stats.sum = sqlite3_column_double(handle, 2)
-                aggregate.stats.minimum = sqlite3_column_double(handle, 3)
-                aggregate.stats.maximum = sqlite3_column_double(handle, 4)
-                if withSketch {
-                    let count = Int(sqlite3_column_bytes(handle, 5))
-                    let bytes = sqlite3_column_blob(handle, 5).map { UnsafeRawBufferPointer(start: $0, count: count) }
-                    guard let sketch = QuantileSketch(encoded: bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)) else {
-                        throw StorageError(.corrupt, "unreadable metric sketch")
-                    }
-                    aggregate.sketch = sketch
+        let lookup = try db.cachedStatement(sql: "SELECT id, unit FROM metric_series WHERE namespace = ? AND name = ? AND dims = ?")
+        guard let series = try Row.fetchOne(lookup, arguments: [query.series.namespace, query.series.name, query.series.canonicalDimensions])
+        else { return MetricPoints(unit: .none, points: []) }
+        let id: Int64 = series[0]
+        let unit: String = series[1]
+        let statement = try db.cachedStatement(sql: """
+            SELECT start, sample_count, sum, minimum, maximum\(withSketch ? ", sketch" : "") FROM metric_point
+            WHERE series_id = ? AND resolution IN (\(resolutions.map(String.init).joined(separator: ","))) AND start >= ? AND start < ?
+            ORDER BY start
+            """)
+        try statement.setArguments([id, first, query.end])
+        var points: [(start: Int64, aggregate: MetricAggregate)] = []
+        // Long reads (a week of minutes is 10,080 rows a series) step the statement directly: GRDB's row decoding
+        // costs more than SQLite's own work here.
+        let handle = statement.sqliteStatement
+        defer { sqlite3_reset(handle) }
+        while true {
+            let rc = sqlite3_step(handle)
+            if rc == SQLITE_DONE { break }
+            guard rc == SQLITE_ROW else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
+            let periodStart = MetricPeriod.start(of: sqlite3_column_int64(handle, 0), period: period)
+            guard periodStart + Int64(period) * 1000 > query.start else { continue }
+            var aggregate = MetricAggregate()
+            aggregate.stats.sampleCount = sqlite3_column_double(handle, 1)
+            aggregate.stats.sum = sqlite3_column_double(handle, 2)
+            aggregate.stats.minimum = sqlite3_column_double(handle, 3)
+            aggregate.stats.maximum = sqlite3_column_double(handle, 4)
+            if withSketch {
+                let count = Int(sqlite3_column_bytes(handle, 5))
+                let bytes = sqlite3_column_blob(handle, 5).map { UnsafeRawBufferPointer(start: $0, count: count) }
+                guard let sketch = QuantileSketch(encoded: bytes ?? UnsafeRawBufferPointer(start: nil, count: 0)) else {
+                    throw StorageError(.corrupt, "unreadable metric sketch")
                 }
-                if points.last?.start == periodStart {
-                    points[points.count - 1].aggregate.merge(aggregate)
-                } else {
-                    points.append((periodStart, aggregate))
-                }
+                aggregate.sketch = sketch
             }
-            return (series[1], points)
+            if points.last?.start == periodStart {
+                points[points.count - 1].aggregate.merge(aggregate)
+            } else {
+                points.append((periodStart, aggregate))
+            }
         }
         return MetricPoints(unit: MetricUnit(rawValue: unit) ?? .none, points: points)
     }
