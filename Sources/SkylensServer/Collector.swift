@@ -32,8 +32,19 @@ package struct Collector: Sendable {
         let writer = GroupCommitWriter(store: store, liveTail: liveTail, logger: logger)
         let metrics = SQLiteMetricStore(database: database)
         let metricWriter = MetricWriter(store: metrics, logger: logger)
-        let alarmEngine = AlarmEngine(alarms: SQLiteAlarmStore(database: database), metrics: metrics, logger: logger)
-        let alarms = AlarmService(store: alarmEngine.alarms, engine: alarmEngine)
+        let boundPort = LockedState<Int?>(nil)
+        let alarmStore = SQLiteAlarmStore(database: database)
+        let notifier = Notifier(
+            store: SQLiteNotificationStore(database: database), signer: try SNSSigner(directory: configuration.dataDirectory),
+            alarms: alarmStore, wallClock: wallClock, region: configuration.region, account: configuration.accountID,
+            baseURL: { [host = configuration.host] in "http://\(host):\(boundPort.withLock { $0 } ?? 0)" }, logger: logger)
+        let alarmEngine = AlarmEngine(alarms: alarmStore, metrics: metrics, logger: logger) { transitions in
+            await notifier.alarmTransitions(transitions)
+        }
+        let alarms = AlarmService(store: alarmStore, engine: alarmEngine)
+        let deliveries = DeliveryService(store: notifier.store, clock: ContinuousClock(), wallClock: wallClock,
+                                         interval: configuration.deliveryInterval, timeout: .milliseconds(configuration.deliveryTimeout.milliseconds),
+                                         logger: logger)
         let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter) { datums in
             await alarmEngine.metricsChanged(datums.map(\.series))
         }
@@ -44,9 +55,9 @@ package struct Collector: Sendable {
                                        account: configuration.accountID)
         let alarmScheduler = AlarmScheduler(engine: alarmEngine, clock: ContinuousClock(), wallClock: wallClock,
                                             interval: configuration.alarmInterval)
-        let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, liveTail: LiveTailEndpoint(store: store, liveTail: liveTail),
-                                     startedAt: wallClock.nowMillis(), logger: logger)
-        let boundPort = LockedState<Int?>(nil)
+        let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, sns: SNSAPI(notifier: notifier),
+                                     liveTail: LiveTailEndpoint(store: store, liveTail: liveTail), startedAt: wallClock.nowMillis(),
+                                     logger: logger)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Skylens"),
@@ -64,7 +75,7 @@ package struct Collector: Sendable {
         // it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
-                         services: [metricWriter, writer, maintenance, alarmScheduler, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
+                         services: [metricWriter, writer, maintenance, deliveries, alarmScheduler, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
                                                                            logger: logger),
                                     app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }

@@ -19,6 +19,10 @@ package struct CollectorConfiguration: Sendable {
     package var maintenanceInterval: Duration = .seconds(1)
     /// How often alarms are checked for a new period boundary (10 seconds: the finest alarm period).
     package var alarmInterval: Duration = .seconds(10)
+    /// How often the delivery outbox is checked for due deliveries.
+    package var deliveryInterval: Duration = .milliseconds(200)
+    /// How long one delivery attempt may take (SNS allows 15 seconds).
+    package var deliveryTimeout: Duration = .seconds(15)
     /// How often expired data is swept.
     package var retentionInterval: Duration = .seconds(60)
 

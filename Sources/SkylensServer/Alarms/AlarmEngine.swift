@@ -16,18 +16,26 @@ package actor AlarmEngine {
     private var changedSeries: Set<MetricSeries> = []
 
     package struct Transition: Sendable, Equatable {
-        package var alarm: String
+        package var alarm: MetricAlarm
         package var from: AlarmState
         package var to: AlarmState
         package var reason: String
+        /// When the state changed (epoch ms).
+        package var at: Int64
+        package var configurationUpdated: Int64
         /// The actions the change runs (none when actions are disabled).
         package var actions: [String]
     }
 
-    package init(alarms: any AlarmStore, metrics: any MetricStore, logger: Logger) {
+    /// Hears every state change once it is stored (the notifier runs their actions).
+    private let onTransitions: (@Sendable ([Transition]) async -> Void)?
+
+    package init(alarms: any AlarmStore, metrics: any MetricStore, logger: Logger,
+                 onTransitions: (@Sendable ([Transition]) async -> Void)? = nil) {
         self.alarms = alarms
         self.metrics = metrics
         self.logger = logger
+        self.onTransitions = onTransitions
     }
 
     /// Notes datapoints written to these series: alarms reading them are evaluated at the next tick.
@@ -103,11 +111,13 @@ package actor AlarmEngine {
         var transitions: [Transition] = []
         for c in changes where !missing.contains(c.stored.alarm.name) {
             let name = c.stored.alarm.name
-            transitions.append(Transition(alarm: name, from: c.stored.state, to: c.state, reason: c.reason,
+            transitions.append(Transition(alarm: c.stored.alarm, from: c.stored.state, to: c.state, reason: c.reason, at: now,
+                                          configurationUpdated: c.stored.configurationUpdated,
                                           actions: c.stored.alarm.actionsToRun(from: c.stored.state, to: c.state)))
             logger.info("alarm state changed", metadata: ["alarm.name": "\(name)", "alarm.from": "\(c.stored.state.rawValue)",
                                                           "alarm.to": "\(c.state.rawValue)"])
         }
+        if !transitions.isEmpty, let onTransitions { await onTransitions(transitions) }
         if let name = missing.first { throw CloudWatchError(.resourceNotFound, "Alarm \(name) not found.") }
         return transitions
     }

@@ -17,7 +17,7 @@ enum AWSRouter {
     static let amzJSON10 = "application/x-amz-json-1.0"
     static let formContentType = "application/x-www-form-urlencoded"
 
-    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, liveTail: LiveTailEndpoint, startedAt: Int64,
+    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, liveTail: LiveTailEndpoint, startedAt: Int64,
                       logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         router.post("/") { request, context -> Response in
@@ -29,7 +29,7 @@ enum AWSRouter {
                 var bytes = Array(body.readableBytesView)
                 if target.isEmpty, request.headers[.contentType]?.hasPrefix(formContentType) == true {
                     if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
-                    return await query(cloudWatch, bytes: bytes, requestID: requestID)
+                    return await query(cloudWatch, sns, bytes: bytes, requestID: requestID)
                 }
                 if target.hasPrefix(CloudWatchAPI.service + ".") {
                     if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
@@ -90,6 +90,52 @@ enum AWSRouter {
         router.get("/_skylens/tail") { request, _ -> Response in
             try await liveTail.respond(to: request)
         }
+        // The dead-letter queue of deliveries: listed, and replayed (all, or `?id=1&id=2`).
+        router.get("/_skylens/dlq") { _, _ -> Response in
+            var w = JSONWriter()
+            w.beginObject()
+            w.key("deadLetters")
+            w.beginArray()
+            for d in try await sns.notifier.store.deadLetters() {
+                w.beginObject()
+                w.field("id", d.id)
+                w.field("topicArn", d.topicArn)
+                w.field("subscriptionArn", d.subscriptionArn)
+                w.field("endpoint", d.endpoint)
+                w.field("messageType", d.messageType)
+                w.field("messageId", d.messageId)
+                w.field("attempts", d.attempts)
+                w.field("lastError", d.lastError ?? "")
+                w.field("body", d.body)
+                w.endObject()
+            }
+            w.endArray()
+            w.endObject()
+            return json(w.bytes, status: .ok, requestID: UUID().uuidString.lowercased(), contentType: "application/json")
+        }
+        router.post("/_skylens/dlq/replay") { request, _ -> Response in
+            let ids = request.uri.queryParameters.getAll("id").compactMap { Int64(String($0)) }
+            let replayed = try await sns.notifier.store.replay(ids: ids.isEmpty ? nil : ids, now: sns.notifier.wallClock.nowMillis())
+            var w = JSONWriter()
+            w.beginObject()
+            w.field("replayed", replayed)
+            w.endObject()
+            return json(w.bytes, status: .ok, requestID: UUID().uuidString.lowercased(), contentType: "application/json")
+        }
+        // SNS's own URLs, served by the collector: the signing certificate, and the links in deliveries.
+        router.get(.init(stringLiteral: Notifier.certificatePath)) { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-pem-file"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sns.notifier.signer.certificatePEM)))
+        }
+        router.get(.init(stringLiteral: Notifier.confirmPath)) { request, _ -> Response in
+            await query(cloudWatch, sns, bytes: Array(queryForm(request, action: "ConfirmSubscription").utf8),
+                        requestID: UUID().uuidString.lowercased())
+        }
+        router.get(.init(stringLiteral: Notifier.unsubscribePath)) { request, _ -> Response in
+            await query(cloudWatch, sns, bytes: Array(queryForm(request, action: "Unsubscribe").utf8),
+                        requestID: UUID().uuidString.lowercased())
+        }
         return router
     }
 
@@ -114,31 +160,48 @@ enum AWSRouter {
         }
     }
 
-    /// The query protocol (form-encoded parameters, XML answers), routed by `Action` and `Version`.
-    static func query(_ cloudWatch: CloudWatchAPI, bytes: [UInt8], requestID: String) async -> Response {
-        let xmlns = CloudWatchAPI.xmlNamespace
-        func failure(_ error: CloudWatchError) -> Response {
-            xml(QueryResponse.error(code: error.code.rawValue, message: error.message, sender: error.code.status < 500,
-                                    requestID: requestID, xmlns: xmlns), status: .init(code: error.code.status), requestID: requestID)
+    /// The query protocol (form-encoded parameters, XML answers), routed by `Version`: SNS (2010-03-31) or
+    /// CloudWatch (2010-08-01, also when absent), then by `Action`.
+    static func query(_ cloudWatch: CloudWatchAPI, _ sns: SNSAPI, bytes: [UInt8], requestID: String) async -> Response {
+        func failure(_ code: String, _ message: String, status: Int, xmlns: String) -> Response {
+            xml(QueryResponse.error(code: code, message: message, sender: status < 500, requestID: requestID, xmlns: xmlns),
+                status: .init(code: status), requestID: requestID)
         }
         let request: QueryRequest
         do {
             request = try QueryRequest(form: bytes)
         } catch {
-            return failure(CloudWatchError(.missingParameter, error.message))
+            return failure(CloudWatchError.Code.missingParameter.rawValue, error.message, status: 400, xmlns: CloudWatchAPI.xmlNamespace)
         }
-        guard request.version == nil || request.version == CloudWatchAPI.apiVersion else {
-            return failure(CloudWatchError(.invalidParameterValue,
-                                           "Version \(request.version ?? "") is not served; Skylens speaks CloudWatch \(CloudWatchAPI.apiVersion)."))
+        switch request.version {
+        case SNSAPI.apiVersion?:
+            do {
+                let out = try await sns.handle(action: request.action, parameters: request.parameters)
+                return xml(QueryResponse.success(action: request.action, result: out, requestID: requestID, xmlns: SNSAPI.xmlNamespace,
+                                                 mapMembers: SNSAPI.mapMembers), status: .ok, requestID: requestID)
+            } catch {
+                return failure(error.code.rawValue, error.message, status: error.code.status, xmlns: SNSAPI.xmlNamespace)
+            }
+        case nil, CloudWatchAPI.apiVersion?:
+            do {
+                let out = try await cloudWatch.handle(operation: request.action, body: request.parameters)
+                return xml(QueryResponse.success(action: request.action, result: out, requestID: requestID, xmlns: CloudWatchAPI.xmlNamespace,
+                                                 mapMembers: CloudWatchAPI.mapMembers), status: .ok, requestID: requestID)
+            } catch {
+                return failure(error.code.rawValue, error.message, status: error.code.status, xmlns: CloudWatchAPI.xmlNamespace)
+            }
+        case let version?:
+            return failure(CloudWatchError.Code.invalidParameterValue.rawValue,
+                           "Version \(version) is not served; Skylens speaks CloudWatch \(CloudWatchAPI.apiVersion) and SNS \(SNSAPI.apiVersion).",
+                           status: 400, xmlns: CloudWatchAPI.xmlNamespace)
         }
-        do {
-            let out = try await cloudWatch.handle(operation: request.action, body: request.parameters)
-            return xml(QueryResponse.success(action: request.action, result: out, requestID: requestID, xmlns: xmlns,
-                                             mapMembers: CloudWatchAPI.mapMembers),
-                       status: .ok, requestID: requestID)
-        } catch {
-            return failure(error)
-        }
+    }
+
+    /// A GET link's query string as an SNS query-protocol form (the action fixed by the route).
+    static func queryForm(_ request: Request, action: String) -> String {
+        let query = request.uri.query ?? ""
+        let kept = query.split(separator: "&").filter { !$0.hasPrefix("Action=") && !$0.hasPrefix("Version=") }
+        return (["Action=\(action)", "Version=\(SNSAPI.apiVersion)"] + kept.map(String.init)).joined(separator: "&")
     }
 
     static func xml(_ bytes: [UInt8], status: HTTPResponse.Status, requestID: String) -> Response {

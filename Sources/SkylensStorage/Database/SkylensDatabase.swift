@@ -151,6 +151,40 @@ package final class SkylensDatabase: Sendable {
                 CREATE INDEX alarm_history_by_alarm ON alarm_history (alarm_name, timestamp);
                 """)
         }
+        migrator.registerMigration("v6-notifications") { db in
+            try db.execute(sql: """
+                CREATE TABLE topic (
+                    arn TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    display_name TEXT NOT NULL DEFAULT ''
+                );
+                CREATE TABLE subscription (
+                    arn TEXT PRIMARY KEY,
+                    topic_arn TEXT NOT NULL,
+                    protocol TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    confirmed INTEGER NOT NULL,
+                    token TEXT NOT NULL,
+                    raw_message_delivery INTEGER NOT NULL DEFAULT 0,
+                    delivery_policy TEXT
+                );
+                -- The outbox: each row is written before its first attempt; dead = 1 is the dead-letter queue.
+                CREATE TABLE delivery (
+                    id INTEGER PRIMARY KEY,
+                    subscription_arn TEXT NOT NULL,
+                    topic_arn TEXT NOT NULL,
+                    endpoint TEXT NOT NULL,
+                    message_type TEXT NOT NULL,
+                    message_id TEXT NOT NULL,
+                    body TEXT NOT NULL,
+                    attempts INTEGER NOT NULL,
+                    next_attempt INTEGER NOT NULL,
+                    last_error TEXT,
+                    dead INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX delivery_due ON delivery (dead, next_attempt);
+                """)
+        }
         return migrator
     }
 }
