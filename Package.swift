@@ -105,6 +105,7 @@ let package = Package(
             dependencies: [
                 "SkylensCore", "SkylensServer", "SkylensClient", "SkylensStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),

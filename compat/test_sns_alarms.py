@@ -21,13 +21,14 @@ class Receiver:
 
     def __init__(self):
         self.messages = queue.Queue()
+        self.status = 200
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode()
                 outer.messages.put((dict(self.headers), body))
-                self.send_response(200)
+                self.send_response(outer.status)
                 self.end_headers()
 
             def log_message(self, *args):
@@ -120,5 +121,42 @@ def test_subscribe_confirm_publish_and_alarm_transitions(collector):
         actions = cw.describe_alarm_history(AlarmName=name, HistoryItemType="Action")["AlarmHistoryItems"]
         assert len(actions) == 2 and all(a["HistorySummary"].startswith("Successfully executed action") for a in actions)
         assert receiver.messages.empty()
+    finally:
+        receiver.stop()
+
+
+def test_dead_letters_listed_and_replayed_with_the_cli(collector):
+    """A receiver that refuses a notification for good (HTTP 400) sends it to the dead-letter queue; `skylens dlq
+    list` shows it and `skylens dlq replay` delivers it once the receiver accepts again."""
+    import subprocess
+    from conftest import BINARY
+
+    sns = boto3.client("sns", endpoint_url=collector.endpoint, region_name="us-east-1",
+                       aws_access_key_id="skylens", aws_secret_access_key="skylens")
+    receiver = Receiver()
+    try:
+        topic = sns.create_topic(Name=f"dlq-{int(time.time() * 1000)}")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=receiver.url)
+        confirmation = json.loads(receiver.next()[1])
+        sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])
+        receiver.status = 400
+        message_id = sns.publish(TopicArn=topic, Message="refused")["MessageId"]
+        assert receiver.next()[0]["x-amz-sns-message-id"] == message_id
+
+        def dlq(*args):
+            r = subprocess.run([str(BINARY), "dlq", *args, "--endpoint", collector.endpoint, "--output", "json"],
+                               capture_output=True, text=True, timeout=30)
+            assert r.returncode == 0, r.stderr
+            return r.stdout
+
+        deadline = time.time() + 20
+        letters = []
+        while time.time() < deadline and not letters:
+            letters = [json.loads(line) for line in dlq("list").splitlines() if json.loads(line)["messageId"] == message_id]
+        assert letters and letters[0]["lastError"] == "HTTP 400" and letters[0]["attempts"] == 1
+        receiver.status = 200
+        assert dlq("replay", letters[0]["id"]).strip() == "replayed 1 delivery"
+        headers, body = receiver.next()
+        assert headers["x-amz-sns-message-id"] == message_id and json.loads(body)["Message"] == "refused"
     finally:
         receiver.stop()

@@ -120,6 +120,29 @@ package struct CollectorClient: Sendable {
         return object.mapValues { "\($0)" }
     }
 
+    /// `GET /_skylens/dlq`: the deliveries in the dead-letter queue.
+    package func deadLetters() async throws -> JSONValue {
+        let response = try await send(HTTPClientRequest(url: endpoint + "/_skylens/dlq"))
+        let bytes = try await collect(response)
+        guard response.status == .ok, let answer = try? bytes.withUnsafeBytes({ try JSONValue.parse($0) }) else {
+            throw ClientError(.badResponse, "the dead-letter queue answered \(response.status.code)")
+        }
+        return answer
+    }
+
+    /// `POST /_skylens/dlq/replay`: puts dead letters (all, or those of `ids`) back in the outbox; returns how many.
+    package func replayDeadLetters(ids: [Int64]) async throws -> Int {
+        var request = HTTPClientRequest(url: endpoint + "/_skylens/dlq/replay" + (ids.isEmpty ? "" : "?" + ids.map { "id=\($0)" }.joined(separator: "&")))
+        request.method = .POST
+        let response = try await send(request)
+        let bytes = try await collect(response)
+        guard response.status == .ok, let answer = try? bytes.withUnsafeBytes({ try JSONValue.parse($0) }),
+              let replayed = answer["replayed"]?.number else {
+            throw ClientError(.badResponse, "replaying dead letters answered \(response.status.code)")
+        }
+        return Int(replayed)
+    }
+
     /// Streams the live tail of `group`: the stored events since `since`, then (with `follow`) each new event as it
     /// is committed. The sequence ends when the collector closes the stream.
     package func tail(group: String, pattern: String?, since: Int64?, follow: Bool) async throws -> TailEvents {

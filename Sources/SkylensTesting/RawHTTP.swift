@@ -42,6 +42,14 @@ extension TestCollector {
         return try await send(request)
     }
 
+    /// POSTs `body` to one of the collector's own endpoints (`/_skylens/…`).
+    package func post(path: String, body: String) async throws -> RawResponse {
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = .POST
+        request.body = .bytes(Array(body.utf8))
+        return try await send(request)
+    }
+
     package func get(_ path: String) async throws -> RawResponse {
         try await send(HTTPClientRequest(url: endpoint + path))
     }
