@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "SkylensRules",
-            dependencies: ["SkylensCore", .product(name: "Yams", package: "Yams")],
+            dependencies: ["SkylensCore", "SkylensWire", .product(name: "Yams", package: "Yams")],
             swiftSettings: swiftSettings
         ),
         .target(

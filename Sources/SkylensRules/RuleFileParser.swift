@@ -1,4 +1,6 @@
+import Foundation
 import SkylensCore
+import SkylensWire
 import Yams
 
 /// Reads one CloudFormation-style YAML rule file.
@@ -16,14 +18,28 @@ import Yams
 ///       MetricTransformations:
 ///         - { MetricName: Errors, MetricNamespace: Orders, MetricValue: "1", Unit: Count }
 /// ```
-/// Supported today: `AWS::Logs::LogGroup` and `AWS::Logs::MetricFilter`; any other type is an error naming it.
+/// Supported: `AWS::Logs::LogGroup`, `AWS::Logs::MetricFilter`, `AWS::SNS::Topic`, `AWS::SNS::Subscription` and
+/// `AWS::CloudWatch::Alarm`; any other type is an error naming it. Between resources: `Ref` (a log group's name, a
+/// topic's ARN, a parameter's Default), `Fn::GetAtt` (`Topic.TopicArn`, `Topic.TopicName`) and `Fn::Sub` (with
+/// `${AWS::Region}`, `${AWS::AccountId}`, `${AWS::Partition}`, `${Id}` and `${Id.Attribute}`), in short (`!Ref`) and
+/// long (`{ Ref: … }`) forms. Alarms are validated exactly as PutMetricAlarm validates them.
 package struct RuleFileParser {
     let file: String
     let text: String
+    let region: String
+    let account: String
 
-    package init(file: String, text: String) {
+    package init(file: String, text: String, region: String = "us-east-1", account: String = "000000000000") {
         self.file = file
         self.text = text
+        self.region = region
+        self.account = account
+    }
+
+    /// What `Ref` and `Fn::GetAtt` resolve to in one file.
+    struct Symbols {
+        var refs: [String: String] = [:]
+        var attributes: [String: String] = [:]
     }
 
     package func parse(into rules: inout RuleSet) -> [RuleDiagnostic] {
@@ -42,14 +58,30 @@ package struct RuleFileParser {
         guard let resources = top["Resources"]?.mapping else {
             return [fail(root, "missing Resources: a rule file declares its rules under Resources")]
         }
-        // Log group names by logical id, for Ref.
-        var groupNames: [String: String] = [:]
+        // What Ref and GetAtt resolve to: log group names, topic ARNs and names, alarm names, parameter defaults.
+        var symbols = Symbols()
         for (key, value) in resources {
-            guard let id = key.string, value.mapping?["Type"]?.string == "AWS::Logs::LogGroup" else { continue }
-            groupNames[id] = value.mapping?["Properties"]?.mapping?["LogGroupName"]?.string ?? id
+            guard let id = key.string, let type = value.mapping?["Type"]?.string else { continue }
+            let properties = value.mapping?["Properties"]?.mapping
+            switch type {
+            case "AWS::Logs::LogGroup":
+                symbols.refs[id] = properties?["LogGroupName"]?.string ?? id
+            case "AWS::SNS::Topic":
+                let name = properties?["TopicName"]?.string ?? id
+                let arn = "arn:aws:sns:\(region):\(account):\(name)"
+                symbols.refs[id] = arn
+                symbols.attributes["\(id).TopicArn"] = arn
+                symbols.attributes["\(id).TopicName"] = name
+            case "AWS::CloudWatch::Alarm":
+                let name = properties?["AlarmName"]?.string ?? id
+                symbols.refs[id] = name
+                symbols.attributes["\(id).Arn"] = AlarmDocuments.arn(name, region: region, account: account)
+            default:
+                break
+            }
         }
         for (param, value) in parameters ?? [:] {
-            if let id = param.string, let d = value.mapping?["Default"]?.string { groupNames[id] = groupNames[id] ?? d }
+            if let id = param.string, let d = value.mapping?["Default"]?.string { symbols.refs[id] = symbols.refs[id] ?? d }
         }
         for (key, value) in resources {
             guard let id = key.string, let resource = value.mapping else {
@@ -66,9 +98,16 @@ package struct RuleFileParser {
                 case "AWS::Logs::LogGroup":
                     try logGroup(id, properties, at: value, into: &rules)
                 case "AWS::Logs::MetricFilter":
-                    try metricFilter(id, properties, at: value, groups: groupNames, into: &rules)
+                    try metricFilter(id, properties, at: value, symbols: symbols, into: &rules)
+                case "AWS::SNS::Topic":
+                    try topic(id, properties, at: value, symbols: symbols, into: &rules)
+                case "AWS::SNS::Subscription":
+                    try subscription(id, properties, at: value, symbols: symbols, into: &rules)
+                case "AWS::CloudWatch::Alarm":
+                    try alarm(id, properties, at: value, symbols: symbols, into: &rules)
                 default:
-                    throw fail(resource["Type"] ?? value, "\(type) is not supported by Skylens yet (supported: AWS::Logs::LogGroup, AWS::Logs::MetricFilter)")
+                    throw fail(resource["Type"] ?? value, "\(type) is not supported by Skylens yet (supported: AWS::Logs::LogGroup, "
+                        + "AWS::Logs::MetricFilter, AWS::SNS::Topic, AWS::SNS::Subscription, AWS::CloudWatch::Alarm)")
                 }
             } catch let d as RuleDiagnostic {
                 diagnostics.append(d)
@@ -92,9 +131,9 @@ package struct RuleFileParser {
         rules.logGroups.append(.init(name: name, retentionInDays: retention))
     }
 
-    private func metricFilter(_ id: String, _ p: Node.Mapping, at node: Node, groups: [String: String], into rules: inout RuleSet) throws {
+    private func metricFilter(_ id: String, _ p: Node.Mapping, at node: Node, symbols: Symbols, into rules: inout RuleSet) throws {
         guard let groupNode = p["LogGroupName"] else { throw fail(node, "\(id): LogGroupName is required") }
-        let group = try resolve(groupNode, groups)
+        let group = try value(groupNode, symbols)
         if group.hasSuffix("*") {
             do { try ResourceNames.validateGroup(String(group.dropLast())) } catch { throw fail(groupNode, error.message) }
         } else {
@@ -137,19 +176,169 @@ package struct RuleFileParser {
                                                       creationTime: 0))
     }
 
-    /// A string, `!Ref X` or `{ Ref: X }` (X a LogGroup resource or a parameter with a Default).
-    private func resolve(_ node: Node, _ groups: [String: String]) throws -> String {
-        if node.tag.description == "!Ref" || node.tag.description.hasSuffix(":Ref") {
-            guard let id = node.string, let name = groups[id] else { throw fail(node, "!Ref \(node.string ?? "") names no LogGroup resource or parameter") }
-            return name
+    private func topic(_ id: String, _ p: Node.Mapping, at node: Node, symbols: Symbols, into rules: inout RuleSet) throws {
+        let name = try p["TopicName"].map { try value($0, symbols) } ?? id
+        guard (1...256).contains(name.utf8.count),
+              name.unicodeScalars.allSatisfy({ ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" })
+        else { throw fail(p["TopicName"] ?? node, "\(id): TopicName is 1 to 256 letters, digits, hyphens and underscores") }
+        rules.topics.append(.init(name: name, displayName: try p["DisplayName"].map { try value($0, symbols) } ?? ""))
+        let arn = "arn:aws:sns:\(region):\(account):\(name)"
+        // Inline subscriptions: `Subscription: [{ Protocol: https, Endpoint: … }]`.
+        for s in p["Subscription"]?.sequence ?? [] {
+            guard let m = s.mapping, let proto = m["Protocol"], let endpoint = m["Endpoint"] else {
+                throw fail(s, "\(id): each Subscription is { Protocol, Endpoint }")
+            }
+            try addSubscription(id, topicArn: arn, protocolNode: proto, endpointNode: endpoint, raw: nil, policy: nil, symbols: symbols,
+                                into: &rules)
         }
-        if let m = node.mapping {
-            guard m.count == 1, let id = m["Ref"]?.string else { throw fail(node, "only Ref is supported among intrinsic functions here") }
-            guard let name = groups[id] else { throw fail(node, "Ref \(id) names no LogGroup resource or parameter") }
-            return name
+    }
+
+    private func subscription(_ id: String, _ p: Node.Mapping, at node: Node, symbols: Symbols, into rules: inout RuleSet) throws {
+        guard let topicNode = p["TopicArn"], let proto = p["Protocol"], let endpoint = p["Endpoint"] else {
+            throw fail(node, "\(id): TopicArn, Protocol and Endpoint are required")
         }
-        guard let s = node.string else { throw fail(node, "expected a log group name") }
+        try addSubscription(id, topicArn: try value(topicNode, symbols), protocolNode: proto, endpointNode: endpoint,
+                            raw: p["RawMessageDelivery"], policy: p["DeliveryPolicy"], symbols: symbols, into: &rules)
+    }
+
+    private func addSubscription(_ id: String, topicArn: String, protocolNode: Node, endpointNode: Node, raw: Node?, policy: Node?,
+                                 symbols: Symbols, into rules: inout RuleSet) throws {
+        let proto = try value(protocolNode, symbols)
+        guard proto == "http" || proto == "https" else { throw fail(protocolNode, "\(id): Skylens delivers to http and https endpoints") }
+        let endpoint = try value(endpointNode, symbols)
+        guard endpoint.hasPrefix(proto + "://") else { throw fail(endpointNode, "\(id): Endpoint must be a \(proto):// URL") }
+        var policyJSON: String?
+        if let policy {
+            let text = try policy.string ?? String(decoding: typed(policy, symbols).jsonBytes, as: UTF8.self)
+            do { _ = try DeliveryPolicy(json: text) } catch { throw fail(policy, "\(id): DeliveryPolicy: \(error.message)") }
+            policyJSON = text
+        }
+        let rawDelivery = try raw.map { try value($0, symbols) == "true" } ?? false
+        rules.subscriptions.append(.init(topicArn: topicArn, protocolName: proto, endpoint: endpoint, rawMessageDelivery: rawDelivery,
+                                         deliveryPolicy: policyJSON))
+    }
+
+    private func alarm(_ id: String, _ p: Node.Mapping, at node: Node, symbols: Symbols, into rules: inout RuleSet) throws {
+        guard case .map(var members) = try wire(Node.mapping(p), symbols) else { throw fail(node, "\(id): Properties must be a mapping") }
+        if !members.contains(where: { $0.0 == "AlarmName" }) { members.append(("AlarmName", .text(id))) }
+        do {
+            rules.alarms.append(try CloudWatchRequests.putMetricAlarm(.map(members)))
+        } catch {
+            // Point at the property the message names, when there is one.
+            let at = p.first { key, _ in key.string.map { error.message.contains($0) } ?? false }?.key ?? node
+            throw fail(at, "\(id): \(error.message)")
+        }
+    }
+
+    /// A property as a protocol-neutral document, intrinsic functions resolved; scalars stay untyped text, read as the
+    /// type the alarm's parser asks for (as in the query protocol).
+    private func wire(_ node: Node, _ symbols: Symbols) throws -> WireValue {
+        if let resolved = try intrinsic(node, symbols) { return .text(resolved) }
+        switch node {
+        case .mapping(let m):
+            return .map(try m.map { key, value in
+                guard let k = key.string else { throw fail(key, "expected a property name") }
+                return (k, try wire(value, symbols))
+            })
+        case .sequence(let s):
+            return .array(try s.map { try wire($0, symbols) })
+        default:
+            return .text(node.string ?? "")
+        }
+    }
+
+    /// A YAML value as a JSON document with YAML's scalar types (an embedded JSON property such as DeliveryPolicy).
+    private func typed(_ node: Node, _ symbols: Symbols) throws -> WireValue {
+        if let resolved = try intrinsic(node, symbols) { return .string(resolved) }
+        switch node {
+        case .mapping(let m):
+            return .map(try m.map { key, value in
+                guard let k = key.string else { throw fail(key, "expected a property name") }
+                return (k, try typed(value, symbols))
+            })
+        case .sequence(let s):
+            return .array(try s.map { try typed($0, symbols) })
+        default:
+            if node.tag.description.hasSuffix(":int"), let i = node.int { return .int(Int64(i)) }
+            if node.tag.description.hasSuffix(":float"), let f = node.float { return .double(f) }
+            if node.tag.description.hasSuffix(":bool"), let b = node.bool { return .bool(b) }
+            if node.tag.description.hasSuffix(":null") { return .null }
+            return .string(node.string ?? "")
+        }
+    }
+
+    /// A string: plain, or `Ref` / `Fn::GetAtt` / `Fn::Sub` in short or long form.
+    private func value(_ node: Node, _ symbols: Symbols) throws -> String {
+        if let resolved = try intrinsic(node, symbols) { return resolved }
+        guard let s = node.string else { throw fail(node, "expected a string, !Ref, !GetAtt or !Sub") }
         return s
+    }
+
+    /// The value of an intrinsic function, or nil when `node` is not one.
+    private func intrinsic(_ node: Node, _ symbols: Symbols) throws -> String? {
+        let tag = node.tag.description
+        func named(_ name: String) -> Bool { tag == "!\(name)" || tag.hasSuffix(":\(name)") }
+        func ref(_ id: String, at n: Node) throws -> String {
+            guard let v = symbols.refs[id] ?? pseudo(id) else { throw fail(n, "Ref \(id) names no resource or parameter of this file") }
+            return v
+        }
+        func getAtt(_ parts: [String], at n: Node) throws -> String {
+            guard parts.count == 2, let v = symbols.attributes["\(parts[0]).\(parts[1])"] else {
+                throw fail(n, "GetAtt \(parts.joined(separator: ".")) names no attribute Skylens knows (Topic.TopicArn, Topic.TopicName, Alarm.Arn)")
+            }
+            return v
+        }
+        if named("Ref"), let id = node.string { return try ref(id, at: node) }
+        if named("GetAtt") {
+            if let text = node.string { return try getAtt(text.split(separator: ".", maxSplits: 1).map(String.init), at: node) }
+            if let list = node.sequence { return try getAtt(list.compactMap(\.string), at: node) }
+        }
+        if named("Sub"), let text = node.string { return try substitute(text, at: node, symbols) }
+        guard let m = node.mapping, m.count == 1, let (key, argument) = m.first, let name = key.string else { return nil }
+        switch name {
+        case "Ref":
+            guard let id = argument.string else { throw fail(argument, "Ref takes a logical id") }
+            return try ref(id, at: argument)
+        case "Fn::GetAtt":
+            if let text = argument.string { return try getAtt(text.split(separator: ".", maxSplits: 1).map(String.init), at: argument) }
+            return try getAtt(argument.sequence?.compactMap(\.string) ?? [], at: argument)
+        case "Fn::Sub":
+            guard let text = argument.string else { throw fail(argument, "Fn::Sub takes a string (the list form is not supported)") }
+            return try substitute(text, at: argument, symbols)
+        case let other where other.hasPrefix("Fn::"):
+            throw fail(key, "\(other) is not supported (Ref, Fn::GetAtt and Fn::Sub are)")
+        default:
+            return nil
+        }
+    }
+
+    private func pseudo(_ name: String) -> String? {
+        switch name {
+        case "AWS::Region": region
+        case "AWS::AccountId": account
+        case "AWS::Partition": "aws"
+        default: nil
+        }
+    }
+
+    /// `Fn::Sub`: `${Name}` is a Ref (or a pseudo parameter), `${Id.Attribute}` a GetAtt, `${!Literal}` is `${Literal}`.
+    private func substitute(_ text: String, at node: Node, _ symbols: Symbols) throws -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else { throw fail(node, "Sub: unclosed ${ in \(text)") }
+            let name = String(rest[open.upperBound..<close])
+            if name.hasPrefix("!") {
+                out += "${" + name.dropFirst() + "}"
+            } else if let v = symbols.refs[name] ?? pseudo(name) ?? symbols.attributes[name] {
+                out += v
+            } else {
+                throw fail(node, "Sub: ${\(name)} names no resource, attribute or parameter of this file")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     private func fail(_ node: Node, _ message: String) -> RuleDiagnostic {

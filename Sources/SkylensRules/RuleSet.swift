@@ -1,15 +1,33 @@
 import SkylensCore
 
-/// What the files in `rules/` declare, validated: log groups to create and metric filters to apply.
+/// What the files in `rules/` declare, validated: log groups to create, metric filters to apply, topics and their
+/// subscriptions, and alarms.
 package struct RuleSet: Sendable {
     package struct LogGroup: Sendable, Equatable {
         package var name: String
         package var retentionInDays: Int?
     }
 
+    package struct Topic: Sendable, Equatable {
+        package var name: String
+        package var displayName: String
+    }
+
+    package struct Subscription: Sendable, Equatable {
+        package var topicArn: String
+        package var protocolName: String
+        package var endpoint: String
+        package var rawMessageDelivery: Bool
+        /// The DeliveryPolicy as JSON.
+        package var deliveryPolicy: String?
+    }
+
     package var logGroups: [LogGroup] = []
     /// Metric filters; a group name ending in `*` applies to every group with that prefix (a Skylens extension).
     package var metricFilters: [StoredMetricFilter] = []
+    package var topics: [Topic] = []
+    package var subscriptions: [Subscription] = []
+    package var alarms: [MetricAlarm] = []
 
     package init() {}
 }

@@ -4,7 +4,7 @@ import SkylensCore
 /// Loads every `*.yaml` / `*.yml` file of a rules directory, in name order.
 package enum RulesLoader {
     /// The rules, or every problem found (all files are read, so one run reports everything).
-    package static func load(directory: String) -> Result<RuleSet, RulesError> {
+    package static func load(directory: String, region: String = "us-east-1", account: String = "000000000000") -> Result<RuleSet, RulesError> {
         var rules = RuleSet()
         var diagnostics: [RuleDiagnostic] = []
         let fm = FileManager.default
@@ -21,7 +21,7 @@ package enum RulesLoader {
                 diagnostics.append(RuleDiagnostic(file: path, line: 1, column: 1, message: "cannot read the file as UTF-8"))
                 continue
             }
-            diagnostics += RuleFileParser(file: path, text: text).parse(into: &rules)
+            diagnostics += RuleFileParser(file: path, text: text, region: region, account: account).parse(into: &rules)
         }
         var seen: [String: Int] = [:]
         for f in rules.metricFilters {
@@ -31,6 +31,9 @@ package enum RulesLoader {
             let parts = key.split(separator: "\u{1}")
             diagnostics.append(RuleDiagnostic(file: directory, line: 1, column: 1,
                                               message: "metric filter \(parts.last ?? "") is declared \(count) times for \(parts.first ?? "")"))
+        }
+        for (name, count) in Dictionary(rules.alarms.map { ($0.name, 1) }, uniquingKeysWith: +) where count > 1 {
+            diagnostics.append(RuleDiagnostic(file: directory, line: 1, column: 1, message: "alarm \(name) is declared \(count) times"))
         }
         return diagnostics.isEmpty ? .success(rules) : .failure(RulesError(diagnostics: diagnostics))
     }

@@ -24,7 +24,8 @@ package struct Collector: Sendable {
     package static func build(configuration: CollectorConfiguration, wallClock: any WallClock = SystemWallClock(),
                               logger: Logger) throws -> Collector {
         // Rules first: a collector with invalid rules does not start (every problem is reported at once).
-        let rules = try RulesLoader.load(directory: configuration.rulesDirectory).get()
+        let rules = try RulesLoader.load(directory: configuration.rulesDirectory, region: configuration.region,
+                                         account: configuration.accountID).get()
         let database = try SkylensDatabase(directory: configuration.dataDirectory)
         let store = SQLiteLogStore(database: database, compressionLevel: configuration.compressionLevel,
                                    sealBytes: configuration.sealBytes)
@@ -75,8 +76,8 @@ package struct Collector: Sendable {
         // it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
-                         services: [metricWriter, writer, maintenance, deliveries, alarmScheduler, RuleGroupsService(store: store, groups: rules.logGroups, wallClock: wallClock,
-                                                                           logger: logger),
+                         services: [metricWriter, writer, maintenance, deliveries, alarmScheduler,
+                                    RulesService(store: store, rules: rules, notifier: notifier, alarms: alarms, wallClock: wallClock, logger: logger),
                                     app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }
 
@@ -92,15 +93,19 @@ package struct Collector: Sendable {
     }
 }
 
-/// Creates the log groups declared in `rules/` (and sets their retention) when the collector starts.
-struct RuleGroupsService: Service {
+/// Applies what `rules/` declares when the collector starts: creates the log groups (with their retention), the
+/// topics and their subscriptions (a new subscription is confirmed by its endpoint, as with Subscribe), and puts the
+/// alarms (an alarm whose configuration did not change keeps its state and history untouched).
+struct RulesService: Service {
     let store: any LogStore
-    let groups: [RuleSet.LogGroup]
+    let rules: RuleSet
+    let notifier: Notifier
+    let alarms: AlarmService
     let wallClock: any WallClock
     let logger: Logger
 
     func run() async throws {
-        for group in groups {
+        for group in rules.logGroups {
             do {
                 try await store.createLogGroup(group.name, tags: [:], now: wallClock.nowMillis())
             } catch let error as LogsError where error.code == .resourceAlreadyExists {
@@ -108,7 +113,30 @@ struct RuleGroupsService: Service {
             }
             try await store.putRetentionPolicy(group: group.name, days: group.retentionInDays)
         }
-        if !groups.isEmpty { logger.info("rule log groups ready", metadata: ["groups": "\(groups.count)"]) }
+        for topic in rules.topics {
+            _ = try await notifier.store.createTopic(Topic(arn: notifier.topicArn(topic.name), name: topic.name, displayName: topic.displayName))
+        }
+        for s in rules.subscriptions {
+            guard let topic = try await notifier.store.topic(arn: s.topicArn) else {
+                logger.error("rule subscription names an unknown topic", metadata: ["topic": "\(s.topicArn)"])
+                continue
+            }
+            let existing = try await notifier.store.subscriptions(topicArn: topic.arn)
+            guard !existing.contains(where: { $0.protocolName == s.protocolName && $0.endpoint == s.endpoint }) else { continue }
+            _ = try await notifier.subscribe(topic: topic, protocolName: s.protocolName, endpoint: s.endpoint,
+                                             rawMessageDelivery: s.rawMessageDelivery, deliveryPolicy: s.deliveryPolicy)
+        }
+        let stored = Dictionary(try await alarms.store.alarms(names: rules.alarms.map(\.name), prefix: nil, state: nil).map { ($0.alarm.name, $0) },
+                                uniquingKeysWith: { a, _ in a })
+        for alarm in rules.alarms where stored[alarm.name]?.alarm != alarm {
+            let now = wallClock.nowMillis()
+            try await alarms.engine.evaluate(try await alarms.store.put(alarm, now: now), now: now)
+        }
+        let total = rules.logGroups.count + rules.topics.count + rules.subscriptions.count + rules.alarms.count
+        if total > 0 {
+            logger.info("rules applied", metadata: ["logGroups": "\(rules.logGroups.count)", "topics": "\(rules.topics.count)",
+                                                    "subscriptions": "\(rules.subscriptions.count)", "alarms": "\(rules.alarms.count)"])
+        }
         try? await gracefulShutdown()
     }
 }

@@ -15,13 +15,20 @@ struct Rules: AsyncParsableCommand {
             let dir = directory ?? ProcessInfo.processInfo.environment["SKYLENS_RULES_DIR"] ?? "rules"
             switch RulesLoader.load(directory: dir) {
             case .success(let rules):
-                Output.line("\(dir): ok: \(rules.metricFilters.count) metric filter(s), \(rules.logGroups.count) log group(s)")
+                Output.line("\(dir): ok: \(rules.metricFilters.count) metric filter(s), \(rules.logGroups.count) log group(s), "
+                    + "\(rules.alarms.count) alarm(s), \(rules.topics.count) topic(s), \(rules.subscriptions.count) subscription(s)")
                 for f in rules.metricFilters {
                     Output.line("  metric filter \(f.name) on \(f.group): \(f.transformation.metricNamespace)/\(f.transformation.metricName)")
                 }
                 for g in rules.logGroups {
                     Output.line("  log group \(g.name), retention \(g.retentionInDays.map { "\($0) days" } ?? "never expires")")
                 }
+                for a in rules.alarms {
+                    Output.line("  alarm \(a.name): \(a.series.namespace)/\(a.series.name) \(a.statistic) \(a.comparison.rawValue) "
+                        + "\(a.threshold.map { "\($0)" } ?? "band"), \(a.datapointsToAlarm) of \(a.evaluationPeriods) × \(a.period)s")
+                }
+                for t in rules.topics { Output.line("  topic \(t.name)") }
+                for s in rules.subscriptions { Output.line("  subscription \(s.protocolName) \(s.endpoint) to \(s.topicArn)") }
             case .failure(let error):
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SkylensRules
+import SkylensCore
 
 struct RuleFileParserTests {
     func parse(_ yaml: String) -> (RuleSet, [RuleDiagnostic]) {
@@ -61,7 +62,7 @@ struct RuleFileParserTests {
                   MetricTransformations:
                     - { MetricName: M, MetricNamespace: N, MetricValue: "1" }
               Alarm:
-                Type: AWS::CloudWatch::Alarm
+                Type: AWS::Lambda::Function
                 Properties: {}
               Dims:
                 Type: AWS::Logs::MetricFilter
@@ -75,9 +76,85 @@ struct RuleFileParserTests {
         let byLine = Dictionary(diagnostics.map { ($0.line, $0) }, uniquingKeysWith: { a, _ in a })
         #expect(byLine[6]?.message.contains("Invalid metric filter pattern") == true, "\(diagnostics)")
         #expect(byLine[6]?.column == 22)
-        #expect(byLine[10]?.message.contains("AWS::CloudWatch::Alarm is not supported") == true, "\(diagnostics)")
+        #expect(byLine[10]?.message.contains("AWS::Lambda::Function is not supported") == true, "\(diagnostics)")
         #expect(byLine[15]?.message.contains("Nowhere") == true, "\(diagnostics)")
         #expect(diagnostics.allSatisfy { $0.description.hasPrefix("r.yaml:\($0.line):\($0.column): error: ") })
+    }
+
+    @Test func alarmsTopicsAndSubscriptionsWithRefGetAttAndSub() {
+        let (rules, diagnostics) = parse("""
+            Parameters:
+              Fn: { Type: String, Default: orders }
+            Resources:
+              Ops:
+                Type: AWS::SNS::Topic
+                Properties:
+                  TopicName: ops
+                  Subscription: [{ Protocol: https, Endpoint: "https://hooks.example/ops" }]
+              Hook:
+                Type: AWS::SNS::Subscription
+                Properties:
+                  TopicArn: !GetAtt Ops.TopicArn
+                  Protocol: http
+                  Endpoint: !Sub "http://127.0.0.1:9000/${Fn}"
+                  RawMessageDelivery: "true"
+                  DeliveryPolicy: { healthyRetryPolicy: { numRetries: 5, minDelayTarget: 2, maxDelayTarget: 10 } }
+              ErrorsHigh:
+                Type: AWS::CloudWatch::Alarm
+                Properties:
+                  AlarmName: !Sub "${Fn}-errors"
+                  Namespace: AWS/Lambda
+                  MetricName: Errors
+                  Dimensions: [{ Name: FunctionName, Value: !Ref Fn }]
+                  Statistic: Sum
+                  Period: 60
+                  EvaluationPeriods: 3
+                  DatapointsToAlarm: 2
+                  Threshold: 1
+                  ComparisonOperator: GreaterThanOrEqualToThreshold
+                  TreatMissingData: notBreaching
+                  AlarmActions: [!Ref Ops, { "Fn::Sub": "arn:aws:sns:${AWS::Region}:${AWS::AccountId}:other" }]
+            """)
+        #expect(diagnostics.isEmpty, "\(diagnostics)")
+        #expect(rules.topics == [.init(name: "ops", displayName: "")])
+        #expect(rules.subscriptions.map(\.endpoint) == ["https://hooks.example/ops", "http://127.0.0.1:9000/orders"])
+        #expect(rules.subscriptions.map(\.topicArn) == Array(repeating: "arn:aws:sns:us-east-1:000000000000:ops", count: 2))
+        #expect(rules.subscriptions[1].rawMessageDelivery)
+        #expect(rules.subscriptions[1].deliveryPolicy?.contains("\"numRetries\":") == true)
+        let alarm = try? #require(rules.alarms.first)
+        #expect(alarm?.name == "orders-errors")
+        #expect(alarm?.series == MetricSeries(namespace: "AWS/Lambda", name: "Errors", dimensions: ["FunctionName": "orders"]))
+        #expect(alarm?.datapointsToAlarm == 2 && alarm?.threshold == 1 && alarm?.treatMissingData == .notBreaching)
+        #expect(alarm?.alarmActions == ["arn:aws:sns:us-east-1:000000000000:ops", "arn:aws:sns:us-east-1:000000000000:other"])
+    }
+
+    @Test func invalidAlarmsAreRejectedAsPutMetricAlarmWould() {
+        let (rules, diagnostics) = parse("""
+            Resources:
+              Bad:
+                Type: AWS::CloudWatch::Alarm
+                Properties:
+                  Namespace: App
+                  MetricName: Errors
+                  Statistic: Sum
+                  Period: 45
+                  EvaluationPeriods: 1
+                  Threshold: 1
+                  ComparisonOperator: GreaterThanThreshold
+                  AlarmActions: [!GetAtt Nowhere.TopicArn]
+            """)
+        #expect(rules.alarms.isEmpty)
+        #expect(diagnostics.count == 1, "\(diagnostics)")
+        #expect(diagnostics.first?.message.contains("GetAtt Nowhere.TopicArn") == true, "\(diagnostics)")
+        let (_, period) = parse("""
+            Resources:
+              Bad:
+                Type: AWS::CloudWatch::Alarm
+                Properties: { Namespace: App, MetricName: Errors, Statistic: Sum, Period: 45, EvaluationPeriods: 1, Threshold: 1,
+                              ComparisonOperator: GreaterThanThreshold }
+            """)
+        #expect(period.first?.message.contains("Period must be 10, 20, 30 or a multiple of 60") == true, "\(period)")
+        #expect(period.first?.line == 4)
     }
 
     @Test func yamlSyntaxErrorsAreLocated() {

@@ -49,10 +49,58 @@ struct RulesIntegrationTests {
     }
 
     @Test func invalidRulesStopTheCollectorFromStarting() async throws {
-        let dir = try rulesDirectory("Resources:\n  X:\n    Type: AWS::SNS::Topic\n")
+        let dir = try rulesDirectory("Resources:\n  X:\n    Type: AWS::SNS::Topic\n    Properties: { TopicName: \"not valid!\" }\n")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         await #expect(throws: (any Error).self) {
             try await TestCollector.with(configure: { $0.rulesDirectory = dir }) { _ in }
+        }
+    }
+
+    /// Topics and alarms declared in rules exist when the collector runs; a restart with the same rules leaves them
+    /// (state and history) as they were.
+    @Test func ruleTopicsAndAlarmsApplyOnceAcrossRestarts() async throws {
+        let rules = try rulesDirectory("""
+            Resources:
+              Ops:
+                Type: AWS::SNS::Topic
+                Properties: { TopicName: ops }
+              ErrorsHigh:
+                Type: AWS::CloudWatch::Alarm
+                Properties:
+                  AlarmName: errors-high
+                  Namespace: AWS/Lambda
+                  MetricName: Errors
+                  Dimensions: [{ Name: FunctionName, Value: orders }]
+                  Statistic: Sum
+                  Period: 60
+                  EvaluationPeriods: 1
+                  Threshold: 1
+                  ComparisonOperator: GreaterThanOrEqualToThreshold
+                  AlarmActions: [!Ref Ops]
+            """)
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-rules-data-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: rules)
+            try? FileManager.default.removeItem(atPath: data)
+        }
+        @Sendable func history(_ c: TestCollector) async throws -> Int {
+            let r = try await c.post(target: "GraniteServiceVersion20100801.DescribeAlarmHistory", body: #"{"AlarmName":"errors-high"}"#,
+                                     contentType: "application/x-amz-json-1.0")
+            return (r.json["AlarmHistoryItems"] as? [Any])?.count ?? -1
+        }
+        for _ in 0..<2 {
+            try await TestCollector.with(configure: { $0.rulesDirectory = rules; $0.dataDirectory = data }) { c in
+                let alarm = try await eventually("the rule alarm exists") { () -> [String: Any]? in
+                    let r = try await c.post(target: "GraniteServiceVersion20100801.DescribeAlarms", body: "{}",
+                                             contentType: "application/x-amz-json-1.0")
+                    return (r.json["MetricAlarms"] as? [[String: Any]])?.first
+                }
+                #expect(alarm["AlarmActions"] as? [String] == ["arn:aws:sns:us-east-1:000000000000:ops"])
+                let topics = try await c.post(target: nil, body: "Action=ListTopics&Version=2010-03-31",
+                                              contentType: "application/x-www-form-urlencoded")
+                #expect(topics.text.contains("<TopicArn>arn:aws:sns:us-east-1:000000000000:ops</TopicArn>"))
+                #expect(try await history(c) == 1)
+            }
         }
     }
 }
