@@ -56,3 +56,5 @@ echo "disk after shutdown: $SIZE bytes in skylens.sqlite = $(python3 -c "print(r
 # Metrics, on a second collector, so that the figures above stay about logs alone.
 start_collector
 .build/release/skylens-bench metrics --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --server-pid "$SERVER"
+.build/release/skylens-bench metrics-cpu --corpus "$CORPUS"
+.build/release/skylens-bench alarms
