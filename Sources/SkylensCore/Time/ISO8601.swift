@@ -1,46 +1,11 @@
-/// ISO 8601 timestamps as the AWS query protocol and alarm messages write them (`2026-11-26T21:00:00Z`, `…00.123456Z`, `…00+01:00`),
-/// without Foundation's formatters.
+/// ISO 8601 timestamps as the AWS query protocol and alarm messages write them (`2026-11-26T21:00:00Z`,
+/// `…00.123Z`, `…00+01:00`), and the calendar arithmetic behind every date Skylens reads or writes, without
+/// Foundation's formatters.
 package enum ISO8601 {
-    /// Epoch seconds of `text`, or nil when it is not a complete ISO 8601 date-time.
+    /// Epoch seconds of an ISO 8601 date-time (as `TimeExpression.parseISO8601` reads them: a date alone or without
+    /// an offset is UTC), or nil.
     package static func seconds(_ text: String) -> Double? {
-        let b = Array(text.utf8)
-        func digits(_ at: Int, _ n: Int) -> Int? {
-            guard at + n <= b.count else { return nil }
-            var v = 0
-            for k in at..<(at + n) {
-                guard b[k] >= 48, b[k] <= 57 else { return nil }
-                v = v * 10 + Int(b[k] - 48)
-            }
-            return v
-        }
-        guard b.count >= 20, let year = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2),
-              b[7] == UInt8(ascii: "-"), let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-              let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
-              let second = digits(17, 2), (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
-        else { return nil }
-        var i = 19
-        var fraction = 0.0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, b[i] >= 48, b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
-            guard i > start else { return nil }
-        }
-        var offset = 0
-        guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-            i += 1
-        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
-            guard let oh = digits(i + 1, 2), i + 3 < b.count, b[i + 3] == UInt8(ascii: ":"), let om = digits(i + 4, 2) else { return nil }
-            offset = (b[i] == UInt8(ascii: "+") ? 1 : -1) * (oh * 3600 + om * 60)
-            i += 6
-        } else {
-            return nil
-        }
-        guard i == b.count else { return nil }
-        let days = daysFromCivil(year, month, day)
-        return Double(days * 86_400 + hour * 3_600 + minute * 60 + second - offset) + fraction
+        TimeExpression.parseISO8601(text).map { Double($0) / 1000 }
     }
 
     /// `2026-11-26T21:00:00Z`, or with milliseconds when `seconds` has a fraction (`…00.250Z`).

@@ -97,39 +97,18 @@ package enum TimeExpression {
             }
         }
         guard i == b.count else { return nil }
-        let days = daysFromCivil(y, mo, d)
+        let days = ISO8601.daysFromCivil(y, mo, d)
         let seconds = Int64(days) * 86_400 + Int64(hh * 3600 + mm * 60 + ss) - Int64(offsetMinutes * 60)
         return seconds * 1000 + Int64(millis)
     }
 
-    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    package static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
     /// Formats epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     package static func format(_ ms: Int64) -> String {
-        let totalSeconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let millis = Int(ms - totalSeconds * 1000)
-        var days = Int(totalSeconds >= 0 ? totalSeconds / 86_400 : (totalSeconds - 86_399) / 86_400)
-        let secOfDay = Int(totalSeconds - Int64(days) * 86_400)
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let doe = days - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        func p(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
-        return "\(p(y, 4))-\(p(m, 2))-\(p(d, 2))T\(p(secOfDay / 3600, 2)):\(p(secOfDay / 60 % 60, 2)):\(p(secOfDay % 60, 2)).\(p(millis, 3))Z"
+        let c = ISO8601.components(ms)
+        let year = String(c.year)
+        return String(repeating: "0", count: max(0, 4 - year.count)) + year
+            + "-\(ISO8601.pad2(c.month))-\(ISO8601.pad2(c.day))T\(ISO8601.pad2(c.hour)):\(ISO8601.pad2(c.minute)):"
+            + "\(ISO8601.pad2(c.second)).\(ISO8601.pad3(c.millisecond))Z"
     }
 }
 

@@ -104,11 +104,7 @@ package struct Notifier: Sendable {
     }
 
     /// SNS timestamps: `2012-05-02T00:54:06.655Z`.
-    static func timestamp(_ millis: Int64) -> String {
-        let c = ISO8601.components(millis)
-        return "\(c.year)-\(ISO8601.pad2(c.month))-\(ISO8601.pad2(c.day))T\(ISO8601.pad2(c.hour)):\(ISO8601.pad2(c.minute)):"
-            + "\(ISO8601.pad2(c.second)).\(ISO8601.pad3(c.millisecond))Z"
-    }
+    static func timestamp(_ millis: Int64) -> String { TimeExpression.format(millis) }
 
     static func escaped(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? text
