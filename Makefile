@@ -7,10 +7,12 @@ build:
 run: build
 	.build/debug/skylens serve
 
-# Unit and integration tests (Swift Testing), then the AWS SDK/CLI compatibility suite against the real binary.
+# Unit and integration tests (Swift Testing), the repository's rule tests (rules/tests), then the AWS SDK/CLI
+# compatibility suite against the real binary.
 test: build
 	swift build --build-tests
 	swift test --skip-build
+	.build/debug/skylens rules test
 	python3 -m pytest -q compat
 
 test-swift: build

@@ -121,7 +121,7 @@ let package = Package(
         .testTarget(name: "SkylensRulesTests", dependencies: ["SkylensRules"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SkylensServerTests",
-            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire"],
+            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire", "SkylensRules"],
             swiftSettings: swiftSettings
         ),
     ]

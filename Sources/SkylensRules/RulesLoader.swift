@@ -42,5 +42,6 @@ package enum RulesLoader {
 /// Every problem of a rules directory.
 package struct RulesError: Error, Sendable, CustomStringConvertible {
     package var diagnostics: [RuleDiagnostic]
+    package init(diagnostics: [RuleDiagnostic]) { self.diagnostics = diagnostics }
     package var description: String { diagnostics.map(\.description).joined(separator: "\n") }
 }

@@ -15,6 +15,11 @@ package struct StoredMetricFilter: Sendable, Equatable {
     package var transformation: MetricFilter.Transformation
     package var creationTime: Int64
 
+    /// Whether the filter applies to `group`: its own group, or (a rule's `/prefix/*`) every group with that prefix.
+    package func applies(to group: String) -> Bool {
+        self.group.hasSuffix("*") ? group.hasPrefix(self.group.dropLast()) : self.group == group
+    }
+
     package init(group: String, name: String, pattern: String, transformation: MetricFilter.Transformation, creationTime: Int64) {
         self.group = group
         self.name = name

@@ -19,9 +19,7 @@ package actor MetricFilterRegistry {
     }
 
     private func ruleFilters(for group: String) -> [(definition: StoredMetricFilter, filter: MetricFilter)] {
-        ruleFilters.filter { rule in
-            rule.definition.group.hasSuffix("*") ? group.hasPrefix(rule.definition.group.dropLast()) : rule.definition.group == group
-        }
+        ruleFilters.filter { $0.definition.applies(to: group) }
     }
 
     private func ensureLoaded() async throws {
