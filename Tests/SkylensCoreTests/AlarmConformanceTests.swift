@@ -139,3 +139,60 @@ struct AlarmConformanceTests {
         #expect(AlarmFormat.reasonDate(1_433_353_407_123) == "03/06/15 17:43:27")
     }
 }
+
+/// Anomaly-detection bands and metric-math alarms, evaluated by the pure core.
+struct MathAlarmTests {
+    static let day: Int64 = 86_400_000
+    static let t0: Int64 = 1_800_000_000_000 - 1_800_000_000_000 % 86_400_000 + 10 * 3_600_000
+
+    @Test func bandIsTheMeanPlusOrMinusKDeviationsAtTheSameTimeOfDay() throws {
+        let history: [Int64: Double] = [Self.t0 - Self.day: 10, Self.t0 - 2 * Self.day: 12, Self.t0 - 3 * Self.day: 11,
+                                        Self.t0 - Self.day + 60_000: 1_000]
+        let band = try #require(AnomalyDetectionBand.band(at: Self.t0, history: history, deviations: 2))
+        let sd = (2.0 / 3).squareRoot()
+        #expect(abs(band.lower - (11 - 2 * sd)) < 1e-9 && abs(band.upper - (11 + 2 * sd)) < 1e-9)
+        // Fewer than three days of history: no band.
+        #expect(AnomalyDetectionBand.band(at: Self.t0, history: [Self.t0 - Self.day: 10, Self.t0 - 2 * Self.day: 12], deviations: 2) == nil)
+        #expect(AnomalyDetectionBand.arguments(try MetricMath.parse("ANOMALY_DETECTION_BAND(m1, 3)"))! == ("m1", 3))
+        #expect(AnomalyDetectionBand.arguments(try MetricMath.parse("ANOMALY_DETECTION_BAND(m1)"))! == ("m1", 2))
+        #expect(AnomalyDetectionBand.arguments(try MetricMath.parse("SUM(m1)")) == nil)
+    }
+
+    func alarm(_ metrics: [AlarmMetric], comparison: ComparisonOperator, threshold: Double?, band: String? = nil) -> MetricAlarm {
+        var a = MetricAlarm(name: "a", series: MetricSeries(namespace: "App", name: "Errors"), statistic: .sum, period: 60,
+                            evaluationPeriods: 1, threshold: threshold, comparison: comparison)
+        a.metrics = metrics
+        a.thresholdMetricId = band
+        return a
+    }
+
+    @Test func mathAlarmsEvaluateTheReturnedExpression() throws {
+        let e = AlarmMetric(id: "e", returnData: false, source: .metric(MetricSeries(namespace: "App", name: "Errors"), period: 60, statistic: .sum, unit: nil))
+        let i = AlarmMetric(id: "i", returnData: false, source: .metric(MetricSeries(namespace: "App", name: "Invocations"), period: 60, statistic: .sum, unit: nil))
+        let rate = AlarmMetric(id: "rate", returnData: true, source: .expression("100 * e / i"))
+        let a = alarm([e, i, rate], comparison: .greaterThanThreshold, threshold: 5)
+        let now = Self.t0 + 60_000
+        let range = try AlarmEvaluator.mathRange(a, data: ["e": [Self.t0: 3], "i": [Self.t0: 20]], now: now)
+        #expect(range.last?.value == 15)
+        #expect(AlarmEvaluator.evaluate(a, current: .ok, range: range, now: now).state == .alarm)
+        let calm = try AlarmEvaluator.mathRange(a, data: ["e": [Self.t0: 1], "i": [Self.t0: 50]], now: now)
+        #expect(AlarmEvaluator.evaluate(a, current: .alarm, range: calm, now: now).state == .ok)
+    }
+
+    @Test func bandAlarmsCompareWithTheBandAtEachPeriod() throws {
+        let m = AlarmMetric(id: "m1", returnData: true, source: .metric(MetricSeries(namespace: "App", name: "Latency"), period: 60, statistic: .average, unit: nil))
+        let ad = AlarmMetric(id: "ad1", returnData: true, source: .expression("ANOMALY_DETECTION_BAND(m1, 2)"))
+        let a = alarm([m, ad], comparison: .greaterThanUpperThreshold, threshold: nil, band: "ad1")
+        let history: [Int64: Double] = [Self.t0 - Self.day: 10, Self.t0 - 2 * Self.day: 12, Self.t0 - 3 * Self.day: 11]
+        let now = Self.t0 + 60_000
+        let high = try AlarmEvaluator.mathRange(a, data: ["m1": history.merging([Self.t0: 30]) { a, _ in a }], now: now)
+        #expect(high.last?.band != nil)
+        #expect(AlarmEvaluator.evaluate(a, current: .ok, range: high, now: now).state == .alarm)
+        let normal = try AlarmEvaluator.mathRange(a, data: ["m1": history.merging([Self.t0: 11.5]) { a, _ in a }], now: now)
+        #expect(AlarmEvaluator.evaluate(a, current: .alarm, range: normal, now: now).state == .ok)
+        // Without history there is no band: the period counts as missing data.
+        let young = try AlarmEvaluator.mathRange(a, data: ["m1": [Self.t0: 30]], now: now)
+        #expect(young.allSatisfy { $0.value == nil })
+        #expect(AlarmEvaluator.evaluate(a, current: .ok, range: young, now: now).state == .insufficientData)
+    }
+}

@@ -81,6 +81,58 @@ struct AlarmIntegrationTests {
         }
     }
 
+    /// A metric-math alarm (an error rate) and an anomaly-detection alarm (a band from three days of history), put
+    /// through the API and evaluated on the manual clock.
+    @Test func mathAndBandAlarms() async throws {
+        let day: Int64 = 86_400_000
+        let t0 = Self.t0 - Self.t0 % 60_000
+        let clock = ManualWallClock(t0)
+        try await TestCollector.with(configure: { $0.alarmInterval = .milliseconds(20) }, wallClock: clock) { c in
+            func putValue(_ name: String, _ value: Double, at ms: Int64) async throws {
+                let r = try await call(c, "PutMetricData", """
+                    {"Namespace":"App","MetricData":[{"MetricName":"\(name)","Timestamp":\(Double(ms) / 1000),"Value":\(value)}]}
+                    """)
+                #expect(r.status == 200, "\(r.text)")
+            }
+            func stateOf(_ alarm: String) async throws -> String? {
+                let r = try await call(c, "DescribeAlarms", #"{"AlarmNames":["\#(alarm)"]}"#)
+                return (r.json["MetricAlarms"] as? [[String: Any]])?.first?["StateValue"] as? String
+            }
+            let stat = { (id: String, name: String, ret: Bool) in
+                #"{"Id":"\#(id)","ReturnData":\#(ret),"MetricStat":{"Metric":{"Namespace":"App","MetricName":"\#(name)"},"Period":60,"Stat":"Sum"}}"#
+            }
+            let rate = try await call(c, "PutMetricAlarm", """
+                {"AlarmName":"error-rate","EvaluationPeriods":1,"Threshold":5,"ComparisonOperator":"GreaterThanThreshold",
+                 "Metrics":[\(stat("e", "Errors", false)),\(stat("i", "Invocations", false)),
+                            {"Id":"rate","Expression":"100 * e / i","Label":"error rate %","ReturnData":true}]}
+                """)
+            #expect(rate.status == 200, "\(rate.text)")
+            let band = try await call(c, "PutMetricAlarm", """
+                {"AlarmName":"latency-anomaly","EvaluationPeriods":1,"ComparisonOperator":"GreaterThanUpperThreshold",
+                 "ThresholdMetricId":"ad1","Metrics":[\(stat("m1", "Latency", true)),
+                   {"Id":"ad1","Expression":"ANOMALY_DETECTION_BAND(m1, 2)","ReturnData":true}]}
+                """)
+            #expect(band.status == 200, "\(band.text)")
+            let described = try await call(c, "DescribeAlarms", #"{"AlarmNames":["error-rate"]}"#)
+            let metrics = (described.json["MetricAlarms"] as? [[String: Any]])?.first?["Metrics"] as? [[String: Any]]
+            #expect(metrics?.map { $0["Id"] as? String } == ["e", "i", "rate"])
+
+            for k in 1...3 { try await putValue("Latency", Double(10 + k % 2), at: t0 + 1_000 - Int64(k) * day) }
+            try await putValue("Errors", 3, at: t0 + 1_000)
+            try await putValue("Invocations", 20, at: t0 + 1_000)
+            try await putValue("Latency", 30, at: t0 + 1_000)
+            clock.set(t0 + 60_000)
+            _ = try await eventually("the rate alarm") { try await stateOf("error-rate") == "ALARM" ? true : nil }
+            _ = try await eventually("the band alarm") { try await stateOf("latency-anomaly") == "ALARM" ? true : nil }
+
+            let bad = try await call(c, "PutMetricAlarm", """
+                {"AlarmName":"x","EvaluationPeriods":1,"Threshold":5,"ComparisonOperator":"GreaterThanThreshold","Namespace":"App",
+                 "Metrics":[\(stat("e", "Errors", true))]}
+                """)
+            #expect(bad.header("x-amzn-query-error") == "InvalidParameterCombination;Sender", "\(bad.text)")
+        }
+    }
+
     @Test(arguments: [
         (#""Period":45,"EvaluationPeriods":1"#, "InvalidParameterValue"),
         (#""Period":60,"EvaluationPeriods":1441"#, "InvalidParameterValue"),

@@ -23,6 +23,10 @@ package struct MetricAlarm: Sendable, Equatable {
     package var alarmActions: [String]
     package var okActions: [String]
     package var insufficientDataActions: [String]
+    /// The queries of a metric-math or anomaly-detection alarm (PutMetricAlarm's `Metrics`); empty for an alarm on
+    /// one metric. For such an alarm `series` and `statistic` are those of its first metric query (what
+    /// DescribeAlarmsForMetric matches), and `period` that of the query it evaluates.
+    package var metrics: [AlarmMetric] = []
 
     package init(name: String, series: MetricSeries, statistic: Statistic, period: Int, evaluationPeriods: Int,
                  datapointsToAlarm: Int? = nil, threshold: Double?, comparison: ComparisonOperator,
@@ -43,6 +47,15 @@ package struct MetricAlarm: Sendable, Equatable {
     }
 
     package var isExtendedStatistic: Bool { if case .percentile = statistic { true } else { false } }
+
+    /// Whether the alarm evaluates metric math (`Metrics`) rather than one metric.
+    package var isMathAlarm: Bool { !metrics.isEmpty }
+
+    /// The series whose datapoints the alarm reads.
+    package var watchedSeries: [MetricSeries] {
+        guard isMathAlarm else { return [series] }
+        return metrics.compactMap { if case .metric(let s, _, _, _) = $0.source { s } else { nil } }
+    }
 
     /// The periods read at each evaluation: EvaluationPeriods plus two, as in CloudWatch's documented examples
     /// (an evaluation range of 5 for 3 evaluation periods), so that recent gaps do not hide older real points.
@@ -117,5 +130,29 @@ package struct AlarmBand: Sendable, Equatable {
     package init(lower: Double, upper: Double) {
         self.lower = lower
         self.upper = upper
+    }
+}
+
+/// One query of a metric-math alarm: a metric with its period and statistic, or an expression over other queries'
+/// ids (`ANOMALY_DETECTION_BAND(m1, 2)` for the band of an anomaly-detection alarm).
+package struct AlarmMetric: Sendable, Equatable {
+    package enum Source: Sendable, Equatable {
+        case metric(MetricSeries, period: Int, statistic: Statistic, unit: MetricUnit?)
+        case expression(String)
+    }
+
+    package var id: String
+    package var label: String?
+    package var returnData: Bool
+    package var source: Source
+    /// An expression's period (metric queries carry their own).
+    package var period: Int?
+
+    package init(id: String, label: String? = nil, returnData: Bool, source: Source, period: Int? = nil) {
+        self.id = id
+        self.label = label
+        self.returnData = returnData
+        self.source = source
+        self.period = period
     }
 }

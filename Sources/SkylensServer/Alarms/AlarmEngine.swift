@@ -51,7 +51,8 @@ package actor AlarmEngine {
         changedSeries = []
         do {
             let due = try await alarms.alarms(names: nil, prefix: nil, state: nil).filter { stored in
-                evaluatedUpTo[stored.alarm.name] != AlarmEvaluator.dataEnd(stored.alarm, now: now) || changed.contains(stored.alarm.series)
+                evaluatedUpTo[stored.alarm.name] != AlarmEvaluator.dataEnd(stored.alarm, now: now)
+                    || stored.alarm.watchedSeries.contains(where: changed.contains)
             }
             return try await evaluate(due, now: now)
         } catch {
@@ -68,25 +69,57 @@ package actor AlarmEngine {
 
     private func evaluate(_ due: [StoredAlarm], now: Int64) async throws -> [Transition] {
         guard !due.isEmpty else { return [] }
-        let queries = due.map { stored in
-            let alarm = stored.alarm
-            return MetricQuery(series: alarm.series, start: AlarmEvaluator.window(alarm, now: now).first,
-                               end: AlarmEvaluator.dataEnd(alarm, now: now), periodSeconds: alarm.period,
-                               needsPercentiles: alarm.isExtendedStatistic)
-        }
-        let results = try await metrics.aggregates(queries)
+        // Every due alarm's reads, in one batch: one query for an alarm on a metric, one per metric query of a
+        // metric-math alarm (with 14 days of history for an anomaly band).
+        let reads = due.map { Self.queries($0.alarm, now: now) }
+        var results = try await metrics.aggregates(reads.flatMap { $0.map(\.query) })[...]
         var changes: [(StoredAlarm, AlarmState, String, String?)] = []
-        for (stored, data) in zip(due, results) {
+        for (stored, alarmReads) in zip(due, reads) {
             let alarm = stored.alarm
+            let data = Array(results.prefix(alarmReads.count))
+            results = results.dropFirst(alarmReads.count)
             evaluatedUpTo[alarm.name] = AlarmEvaluator.dataEnd(alarm, now: now)
-            // An alarm with a Unit reads only data published in that unit.
-            let points = alarm.unit.map { $0 == data.unit } ?? true ? data.points : []
-            let range = AlarmEvaluator.range(alarm, aggregates: points, now: now)
+            let range: [AlarmPoint]
+            if alarm.isMathAlarm {
+                var values: [String: [Int64: Double]] = [:]
+                for (read, points) in zip(alarmReads, data) {
+                    let usable = read.unit.map { $0 == points.unit } ?? true ? points.points : []
+                    values[read.id] = Dictionary(usable.compactMap { p in p.aggregate.value(read.statistic).map { (p.start, $0) } },
+                                                 uniquingKeysWith: { a, _ in a })
+                }
+                do {
+                    range = try AlarmEvaluator.mathRange(alarm, data: values, now: now)
+                } catch {
+                    logger.warning("alarm metrics could not be evaluated", metadata: ["alarm.name": "\(alarm.name)", "error": "\(error.message)"])
+                    continue
+                }
+            } else {
+                // An alarm with a Unit reads only data published in that unit.
+                let points = alarm.unit.map { $0 == data[0].unit } ?? true ? data[0].points : []
+                range = AlarmEvaluator.range(alarm, aggregates: points, now: now)
+            }
             let outcome = AlarmEvaluator.evaluate(alarm, current: stored.state, range: range, now: now)
             guard let reason = outcome.reason, outcome.state != stored.state else { continue }
             changes.append((stored, outcome.state, reason, outcome.reasonData.map(AlarmDocuments.reasonDataJSON)))
         }
         return try await record(changes, now: now)
+    }
+
+    /// What one alarm reads at `now`.
+    private static func queries(_ alarm: MetricAlarm, now: Int64) -> [(id: String, query: MetricQuery, statistic: Statistic, unit: MetricUnit?)] {
+        let first = AlarmEvaluator.window(alarm, now: now).first
+        let end = AlarmEvaluator.dataEnd(alarm, now: now)
+        guard alarm.isMathAlarm else {
+            return [("", MetricQuery(series: alarm.series, start: first, end: end, periodSeconds: alarm.period,
+                                     needsPercentiles: alarm.isExtendedStatistic), alarm.statistic, alarm.unit)]
+        }
+        let history = alarm.thresholdMetricId == nil ? 0 : Int64(AnomalyDetectionBand.historyDays) * 86_400_000
+        return alarm.metrics.compactMap { m in
+            guard case .metric(let series, let period, let statistic, let unit) = m.source else { return nil }
+            let percentile = if case .percentile = statistic { true } else { false }
+            return (m.id, MetricQuery(series: series, start: first - history, end: end, periodSeconds: period, needsPercentiles: percentile),
+                    statistic, unit)
+        }
     }
 
     /// SetAlarmState: the state is set as given (it holds until the next evaluation changes it).

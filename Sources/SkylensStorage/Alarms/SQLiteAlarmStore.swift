@@ -165,6 +165,21 @@ package final class SQLiteAlarmStore: AlarmStore {
         var alarmActions: [String]
         var okActions: [String]
         var insufficientDataActions: [String]
+        var metrics: [Query]?
+
+        /// One query of a metric-math alarm.
+        struct Query: Codable {
+            var id: String
+            var label: String?
+            var returnData: Bool
+            var expression: String?
+            var period: Int?
+            var namespace: String?
+            var metricName: String?
+            var dimensions: [String: String]?
+            var stat: String?
+            var unit: String?
+        }
     }
 
     static func encode(_ a: MetricAlarm) throws -> String {
@@ -175,7 +190,17 @@ package final class SQLiteAlarmStore: AlarmStore {
                               treatMissingData: a.treatMissingData.rawValue,
                               evaluateLowSampleCountPercentile: a.evaluateLowSampleCountPercentile?.rawValue,
                               actionsEnabled: a.actionsEnabled, alarmActions: a.alarmActions, okActions: a.okActions,
-                              insufficientDataActions: a.insufficientDataActions)
+                              insufficientDataActions: a.insufficientDataActions,
+                              metrics: a.metrics.isEmpty ? nil : a.metrics.map { m in
+                                  switch m.source {
+                                  case .metric(let s, let period, let stat, let unit):
+                                      Configuration.Query(id: m.id, label: m.label, returnData: m.returnData, period: period,
+                                                          namespace: s.namespace, metricName: s.name, dimensions: s.dimensions,
+                                                          stat: stat.description, unit: unit?.rawValue)
+                                  case .expression(let text):
+                                      Configuration.Query(id: m.id, label: m.label, returnData: m.returnData, expression: text, period: m.period)
+                                  }
+                              })
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         return String(decoding: try encoder.encode(c), as: UTF8.self)
@@ -197,6 +222,17 @@ package final class SQLiteAlarmStore: AlarmStore {
         a.alarmActions = c.alarmActions
         a.okActions = c.okActions
         a.insufficientDataActions = c.insufficientDataActions
+        a.metrics = try (c.metrics ?? []).map { q in
+            if let text = q.expression {
+                return AlarmMetric(id: q.id, label: q.label, returnData: q.returnData, source: .expression(text), period: q.period)
+            }
+            guard let ns = q.namespace, let name = q.metricName, let period = q.period, let stat = q.stat.flatMap(Statistic.init) else {
+                throw StorageError(.corrupt, "unreadable alarm metric query")
+            }
+            return AlarmMetric(id: q.id, label: q.label, returnData: q.returnData,
+                               source: .metric(MetricSeries(namespace: ns, name: name, dimensions: q.dimensions ?? [:]), period: period,
+                                               statistic: stat, unit: q.unit.flatMap(MetricUnit.init(rawValue:))))
+        }
         return a
     }
 }

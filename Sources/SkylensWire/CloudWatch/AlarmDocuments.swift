@@ -20,17 +20,19 @@ package enum AlarmDocuments {
             ("StateReason", .string(s.reason)),
         ]
         if let data = s.reasonData { m.append(("StateReasonData", .string(data))) }
-        m += [
-            ("StateUpdatedTimestamp", .timestamp(Double(s.stateUpdated) / 1000)),
-            ("MetricName", .string(a.series.name)),
-            ("Namespace", .string(a.series.namespace)),
-            (a.isExtendedStatistic ? "ExtendedStatistic" : "Statistic", .string(a.statistic.description)),
-            ("Dimensions", .array(a.series.dimensions.sorted { $0.key < $1.key }.map {
-                .map([("Name", .string($0.key)), ("Value", .string($0.value))])
-            })),
-            ("Period", .int(Int64(a.period))),
-        ]
-        if let unit = a.unit { m.append(("Unit", .string(unit.rawValue))) }
+        m.append(("StateUpdatedTimestamp", .timestamp(Double(s.stateUpdated) / 1000)))
+        if a.isMathAlarm {
+            m.append(("Metrics", metrics(a, lowerCaseDimensions: false)))
+        } else {
+            m += [
+                ("MetricName", .string(a.series.name)),
+                ("Namespace", .string(a.series.namespace)),
+                (a.isExtendedStatistic ? "ExtendedStatistic" : "Statistic", .string(a.statistic.description)),
+                ("Dimensions", dimensions(a.series.dimensions, lowerCase: false)),
+                ("Period", .int(Int64(a.period))),
+            ]
+            if let unit = a.unit { m.append(("Unit", .string(unit.rawValue))) }
+        }
         m += [
             ("EvaluationPeriods", .int(Int64(a.evaluationPeriods))),
             ("DatapointsToAlarm", .int(Int64(a.datapointsToAlarm))),
@@ -44,6 +46,36 @@ package enum AlarmDocuments {
         if let e = a.evaluateLowSampleCountPercentile { m.append(("EvaluateLowSampleCountPercentile", .string(e.rawValue))) }
         m.append(("StateTransitionedTimestamp", .timestamp(Double(s.stateTransitioned) / 1000)))
         return .map(m)
+    }
+
+    /// A math alarm's `Metrics` (MetricDataQuery structures); the SNS alarm message writes dimension keys in lower case.
+    package static func metrics(_ a: MetricAlarm, lowerCaseDimensions: Bool) -> WireValue {
+        .array(a.metrics.map { q in
+            var members: [(String, WireValue)] = [("Id", .string(q.id))]
+            if let label = q.label { members.append(("Label", .string(label))) }
+            switch q.source {
+            case .metric(let series, let period, let statistic, let unit):
+                var stat: [(String, WireValue)] = [
+                    ("Metric", .map([("Namespace", .string(series.namespace)), ("MetricName", .string(series.name)),
+                                     ("Dimensions", dimensions(series.dimensions, lowerCase: lowerCaseDimensions))])),
+                    ("Period", .int(Int64(period))), ("Stat", .string(statistic.description)),
+                ]
+                if let unit { stat.append(("Unit", .string(unit.rawValue))) }
+                members.append(("MetricStat", .map(stat)))
+            case .expression(let text):
+                members.append(("Expression", .string(text)))
+                if let period = q.period { members.append(("Period", .int(Int64(period)))) }
+            }
+            members.append(("ReturnData", .bool(q.returnData)))
+            return .map(members)
+        })
+    }
+
+    static func dimensions(_ d: [String: String], lowerCase: Bool) -> WireValue {
+        .array(d.sorted { $0.key < $1.key }.map {
+            lowerCase ? .map([("value", .string($0.value)), ("name", .string($0.key))])
+                : .map([("Name", .string($0.key)), ("Value", .string($0.value))])
+        })
     }
 
     package static func arn(_ name: String, region: String, account: String) -> String {

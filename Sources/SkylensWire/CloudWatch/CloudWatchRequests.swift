@@ -254,52 +254,11 @@ extension CloudWatchRequests {
         var ids: Set<String> = []
         var queries: [DataQuery] = []
         for (k, q) in list.enumerated() {
-            let at = "MetricDataQueries.member.\(k + 1)"
-            guard let id = q["Id"]?.string else { throw .missing("\(at).Id") }
-            guard let first = id.unicodeScalars.first, ("a"..."z").contains(first),
-                  id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }), id.count <= 255
-            else { throw .invalid("\(at).Id", id, "Ids start with a lower-case letter and hold letters, digits and underscores.") }
-            guard ids.insert(id).inserted else {
-                throw CloudWatchError(.invalidParameterValue, "The value \(id) for parameter \(at).Id is used more than once.")
+            let query = try dataQuery(q, at: "MetricDataQueries.member.\(k + 1)")
+            guard ids.insert(query.id).inserted else {
+                throw CloudWatchError(.invalidParameterValue, "The value \(query.id) for parameter MetricDataQueries.member.\(k + 1).Id is used more than once.")
             }
-            let source: DataQuery.Source
-            switch (q["MetricStat"], q["Expression"]?.string) {
-            case let (stat?, nil):
-                guard let metric = stat["Metric"], let ns = metric["Namespace"]?.string, let name = metric["MetricName"]?.string else {
-                    throw .missing("\(at).MetricStat.Metric")
-                }
-                let dims = try dimensions(metric["Dimensions"], at: "\(at).MetricStat.Metric.Dimensions", requireValues: true)
-                guard let p = stat["Period"]?.number, MetricPeriod.isValid(Int(p)), Double(Int(p)) == p else {
-                    throw CloudWatchError(.invalidParameterValue, "The parameter \(at).MetricStat.Period must be 1, 5, 10, 30 or a multiple of 60.")
-                }
-                guard let statText = stat["Stat"]?.string, let statistic = Statistic(statText) else {
-                    throw .invalid("\(at).MetricStat.Stat", stat["Stat"]?.string ?? "null")
-                }
-                var unit: MetricUnit?
-                if let u = stat["Unit"]?.string {
-                    guard let parsed = MetricUnit(rawValue: u) else { throw .invalid("\(at).MetricStat.Unit", u) }
-                    unit = parsed
-                }
-                source = .metric(MetricSeries(namespace: ns, name: name, dimensions: dims), period: Int(p), statistic: statistic, unit: unit)
-            case let (nil, text?):
-                let expression: MetricMath.Expression
-                do {
-                    expression = try MetricMath.parse(text)
-                } catch {
-                    throw CloudWatchError(.invalidParameterValue, "The expression of \(at) is invalid: \(error.message)")
-                }
-                var period: Int?
-                if let p = q["Period"]?.number {
-                    guard MetricPeriod.isValid(Int(p)) else { throw .invalid("\(at).Period", "\(p)") }
-                    period = Int(p)
-                }
-                source = .expression(expression, text: text, period: period)
-            case (nil, nil):
-                throw CloudWatchError(.missingParameter, "\(at) must include MetricStat or Expression.")
-            default:
-                throw CloudWatchError(.invalidParameterCombination, "\(at) may include MetricStat or Expression, not both.")
-            }
-            queries.append(DataQuery(id: id, label: q["Label"]?.string, returnData: q["ReturnData"]?.bool ?? true, source: source))
+            queries.append(query)
         }
         let max = body["MaxDatapoints"]?.number.map(Int.init) ?? 100_800
         guard max >= 1 else { throw .invalid("MaxDatapoints", "\(max)", "It must be at least 1.") }
@@ -313,4 +272,51 @@ extension CloudWatchRequests {
         }
         return DataRequest(queries: queries, start: start, end: end, ascending: ascending, maxDatapoints: max, resume: resume)
     }
+
+    /// One `MetricDataQuery` (of GetMetricData, or of PutMetricAlarm's `Metrics`), validated; `at` names it in errors.
+    package static func dataQuery(_ q: WireValue, at: String) throws(CloudWatchError) -> DataQuery {
+        guard let id = q["Id"]?.string else { throw .missing("\(at).Id") }
+        guard let first = id.unicodeScalars.first, ("a"..."z").contains(first),
+              id.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" }), id.count <= 255
+        else { throw .invalid("\(at).Id", id, "Ids start with a lower-case letter and hold letters, digits and underscores.") }
+        let source: DataQuery.Source
+        switch (q["MetricStat"], q["Expression"]?.string) {
+        case let (stat?, nil):
+            guard let metric = stat["Metric"], let ns = metric["Namespace"]?.string, let name = metric["MetricName"]?.string else {
+                throw .missing("\(at).MetricStat.Metric")
+            }
+            let dims = try dimensions(metric["Dimensions"], at: "\(at).MetricStat.Metric.Dimensions", requireValues: true)
+            guard let p = stat["Period"]?.number, MetricPeriod.isValid(Int(p)), Double(Int(p)) == p else {
+                throw CloudWatchError(.invalidParameterValue, "The parameter \(at).MetricStat.Period must be 1, 5, 10, 30 or a multiple of 60.")
+            }
+            guard let statText = stat["Stat"]?.string, let statistic = Statistic(statText) else {
+                throw .invalid("\(at).MetricStat.Stat", stat["Stat"]?.string ?? "null")
+            }
+            var unit: MetricUnit?
+            if let u = stat["Unit"]?.string {
+                guard let parsed = MetricUnit(rawValue: u) else { throw .invalid("\(at).MetricStat.Unit", u) }
+                unit = parsed
+            }
+            source = .metric(MetricSeries(namespace: ns, name: name, dimensions: dims), period: Int(p), statistic: statistic, unit: unit)
+        case let (nil, text?):
+            let expression: MetricMath.Expression
+            do {
+                expression = try MetricMath.parse(text)
+            } catch {
+                throw CloudWatchError(.invalidParameterValue, "The expression of \(at) is invalid: \(error.message)")
+            }
+            var period: Int?
+            if let p = q["Period"]?.number {
+                guard MetricPeriod.isValid(Int(p)) else { throw .invalid("\(at).Period", "\(p)") }
+                period = Int(p)
+            }
+            source = .expression(expression, text: text, period: period)
+        case (nil, nil):
+            throw CloudWatchError(.missingParameter, "\(at) must include MetricStat or Expression.")
+        default:
+            throw CloudWatchError(.invalidParameterCombination, "\(at) may include MetricStat or Expression, not both.")
+        }
+        return DataQuery(id: id, label: q["Label"]?.string, returnData: q["ReturnData"]?.bool ?? true, source: source)
+    }
+
 }

@@ -83,27 +83,29 @@ package enum SNSMessages {
         }
         w.key("Trigger")
         w.beginObject()
-        w.field("MetricName", alarm.series.name)
-        w.field("Namespace", alarm.series.namespace)
-        w.field("StatisticType", alarm.isExtendedStatistic ? "ExtendedStatistic" : "Statistic")
-        w.field("Statistic", alarm.isExtendedStatistic ? alarm.statistic.description : alarm.statistic.description.uppercased())
-        w.key("Unit")
-        if let unit = alarm.unit { w.string(unit.rawValue) } else { w.null() }
-        w.key("Dimensions")
-        w.beginArray()
-        for (name, value) in alarm.series.dimensions.sorted(by: { $0.key < $1.key }) {
-            w.beginObject()
-            w.field("value", value)
-            w.field("name", name)
-            w.endObject()
+        if alarm.isMathAlarm {
+            w.key("Metrics")
+            AlarmDocuments.metrics(alarm, lowerCaseDimensions: true).writeJSON(&w)
+        } else {
+            w.field("MetricName", alarm.series.name)
+            w.field("Namespace", alarm.series.namespace)
+            w.field("StatisticType", alarm.isExtendedStatistic ? "ExtendedStatistic" : "Statistic")
+            w.field("Statistic", alarm.isExtendedStatistic ? alarm.statistic.description : alarm.statistic.description.uppercased())
+            w.key("Unit")
+            if let unit = alarm.unit { w.string(unit.rawValue) } else { w.null() }
+            w.key("Dimensions")
+            AlarmDocuments.dimensions(alarm.series.dimensions, lowerCase: true).writeJSON(&w)
         }
-        w.endArray()
         w.field("Period", alarm.period)
         w.field("EvaluationPeriods", alarm.evaluationPeriods)
         w.field("DatapointsToAlarm", alarm.datapointsToAlarm)
         w.field("ComparisonOperator", alarm.comparison.rawValue)
-        w.key("Threshold")
-        w.raw(AlarmFormat.javaDouble(alarm.threshold ?? 0))
+        if let id = alarm.thresholdMetricId {
+            w.field("ThresholdMetricId", id)
+        } else {
+            w.key("Threshold")
+            w.raw(AlarmFormat.javaDouble(alarm.threshold ?? 0))
+        }
         w.field("TreatMissingData", alarm.treatMissingData.rawValue)
         w.field("EvaluateLowSampleCountPercentile", alarm.evaluateLowSampleCountPercentile?.rawValue ?? "")
         w.endObject()
