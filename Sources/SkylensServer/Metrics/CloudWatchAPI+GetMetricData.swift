@@ -18,24 +18,30 @@ extension CloudWatchAPI {
         let periods = r.queries.compactMap { q -> Int? in if case .metric(_, let p, _, _) = q.source { p } else { nil } }
 
         var values: [String: MetricMath.Value] = [:]
+        /// Reads metric queries (in one batch) into `values`.
+        func prefetch(_ queries: [CloudWatchRequests.DataQuery]) async throws {
+            let reads = queries.compactMap { q -> (CloudWatchRequests.DataQuery, MetricQuery)? in
+                guard case .metric(let s, let period, let statistic, _) = q.source, values[q.id] == nil else { return nil }
+                let needsPercentiles = if case .percentile = statistic { true } else { false }
+                return (q, MetricQuery(series: s, start: r.start, end: r.end, periodSeconds: period, needsPercentiles: needsPercentiles))
+            }
+            guard !reads.isEmpty else { return }
+            for ((q, query), data) in zip(reads, try await store.aggregates(reads.map(\.1))) {
+                guard case .metric(_, _, let statistic, let unit) = q.source else { continue }
+                let points = (unit.map { $0 == data.unit } ?? true ? data.points : [])
+                    .compactMap { p in p.aggregate.value(statistic).map { (p.start, $0) } }
+                values[q.id] = .series(MetricMath.Series(label: q.label ?? query.series.name, points: points))
+            }
+        }
         func read(_ q: CloudWatchRequests.DataQuery) async throws -> MetricMath.Series {
-            guard case .metric(let s, let period, let statistic, let unit) = q.source else { preconditionFailure("not a metric query") }
-            if case .series(let cached)? = values[q.id] { return cached }
-            let needsPercentiles = if case .percentile = statistic { true } else { false }
-            let data = try await store.aggregates(MetricQuery(series: s, start: r.start, end: r.end, periodSeconds: period,
-                                                              needsPercentiles: needsPercentiles))
-            let points = (unit.map { $0 == data.unit } ?? true ? data.points : [])
-                .compactMap { p in p.aggregate.value(statistic).map { (p.start, $0) } }
-            let result = MetricMath.Series(label: q.label ?? s.name, points: points)
-            values[q.id] = .series(result)
-            return result
+            if values[q.id] == nil { try await prefetch([q]) }
+            guard case .series(let cached)? = values[q.id] else { preconditionFailure("not a metric query") }
+            return cached
         }
+        let needed = r.queries.filter { q in if case .metric = q.source { readsAll || referenced.contains(q.id) } else { false } }
+        try await prefetch(needed)
         var allMetrics: [MetricMath.Series] = []
-        for q in r.queries {
-            guard case .metric = q.source, readsAll || referenced.contains(q.id) else { continue }
-            let series = try await read(q)
-            allMetrics.append(series)
-        }
+        for q in needed { allMetrics.append(try await read(q)) }
 
         // Expressions, each after the queries it names.
         var visiting: Set<String> = []
@@ -69,6 +75,21 @@ extension CloudWatchAPI {
             } catch {
                 throw CloudWatchError(.invalidParameterValue, "The expression of \(id) could not be evaluated: \(error.message)")
             }
+        }
+
+        // Read ahead, in batches (the store reads a batch on both cores), the metric queries this page will likely
+        // return: as many as the budget holds if each fills the whole time range.
+        let returned = r.queries.enumerated().filter { $0.offset >= r.resume.query && $0.element.returnData }.map(\.element)
+        var ahead = returned.filter { if case .metric = $0.source { values[$0.id] == nil } else { false } }[...]
+        var expected = r.maxDatapoints + r.resume.point
+        while expected > 0, !ahead.isEmpty {
+            var batch: [CloudWatchRequests.DataQuery] = []
+            while expected > 0, let q = ahead.first, case .metric(_, let period, _, _) = q.source {
+                batch.append(q)
+                ahead.removeFirst()
+                expected -= max(1, Int((r.end - r.start) / (Int64(period) * 1000)))
+            }
+            try await prefetch(batch)
         }
 
         var results: [WireValue] = []

@@ -166,11 +166,17 @@ package final class SQLiteMetricStore: MetricStore {
         try await aggregates([query])[0]
     }
 
-    /// Many queries in one read transaction (the alarm engine reads every due alarm's range at once).
+    /// Many queries at once (the alarm engine reads every due alarm's range, GetMetricData a page's metrics): in two
+    /// concurrent read transactions when there are several, so that both cores decode rows.
     package func aggregates(_ queries: [MetricQuery]) async throws -> [MetricPoints] {
         try await flush()
         // Rows are not Sendable: decode them inside the read so that the asynchronous read is used.
-        return try await database.pool.read { db in try queries.map { try Self.read($0, db) } }
+        guard queries.count > 1 else { return try await database.pool.read { db in try queries.map { try Self.read($0, db) } } }
+        let half = queries.count / 2
+        let (head, tail) = (Array(queries[..<half]), Array(queries[half...]))
+        async let first = database.pool.read { db in try head.map { try Self.read($0, db) } }
+        let second = try await database.pool.read { db in try tail.map { try Self.read($0, db) } }
+        return try await first + second
     }
 
     /// One query's periods. Rows come in bucket order, so each period's buckets are adjacent and merge as they
