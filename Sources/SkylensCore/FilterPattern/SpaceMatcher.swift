@@ -18,9 +18,22 @@ struct SpaceMatcher {
         return extracted(line, fields, assignment)
     }
 
-    /// Whether the line matches, without extracting values (the filtering fast path).
+    /// Whether the line matches, without extracting values (the filtering fast path). A pattern whose only ellipsis
+    /// ends it (`[a, b, status = 5*, ...]`) matches any line with at least its named fields whose first fields hold:
+    /// only those are split.
     func matches(_ line: UnsafeRawBufferPointer) -> Bool {
-        pattern.items.isEmpty || assign(line, SpaceFields(line)) != nil
+        if pattern.items.isEmpty { return true }
+        let named = pattern.items.count - 1
+        if pattern.items.last == .ellipsis, !pattern.items.dropLast().contains(.ellipsis) {
+            let fields = SpaceFields(line, limit: named)
+            guard fields.values.count == named else { return false }
+            for (k, item) in pattern.items.dropLast().enumerated() {
+                guard case .field(_, let condition?) = item else { continue }
+                if !Self.holds(condition, Self.text(line, fields.values[k])) { return false }
+            }
+            return true
+        }
+        return assign(line, SpaceFields(line)) != nil
     }
 
     /// The field each pattern item starts at, when the line matches.

@@ -148,12 +148,13 @@ struct SpaceFields {
     var values: [Range<Int>] = []
     var starts: [Int] = []
 
-    init(_ b: UnsafeRawBufferPointer) {
-        values.reserveCapacity(32)
-        starts.reserveCapacity(32)
+    /// The fields of a line; with `limit`, only the first `limit` (the filtering path of patterns that need no more).
+    init(_ b: UnsafeRawBufferPointer, limit: Int = .max) {
+        values.reserveCapacity(min(limit, 32))
+        starts.reserveCapacity(min(limit, 32))
         var i = 0
         let n = b.count
-        while true {
+        while values.count < limit {
             while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
             guard i < n else { break }
             let start = i
