@@ -24,7 +24,7 @@ package enum JSONValue: Sendable, Equatable {
     /// Parses a whole document; anything but one JSON value (and whitespace) is an error.
     package static func parse(_ bytes: UnsafeRawBufferPointer) throws(JSONScanner.SyntaxError) -> JSONValue {
         var scanner = JSONScanner(bytes)
-        let value = try read(&scanner, depth: 0)
+        let value: JSONValue = try scanner.readTree()
         try scanner.expectEnd()
         return value
     }
@@ -33,35 +33,6 @@ package enum JSONValue: Sendable, Equatable {
         let bytes = Array(text.utf8)
         let result = bytes.withUnsafeBytes { buffer in Result { () throws(JSONScanner.SyntaxError) in try parse(buffer) } }
         return try result.get()
-    }
-
-    private static func read(_ s: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> JSONValue {
-        guard depth < 256 else { throw s.error("nesting too deep") }
-        switch s.peek() {
-        case UInt8(ascii: "{"):
-            var members: [(String, JSONValue)] = []
-            try s.forEachMember { (inner: inout JSONScanner, key: [UInt8]) throws(JSONScanner.SyntaxError) in
-                members.append((String(decoding: key, as: UTF8.self), try read(&inner, depth: depth + 1)))
-            }
-            return .object(members)
-        case UInt8(ascii: "["):
-            var elements: [JSONValue] = []
-            try s.forEachElement { (inner: inout JSONScanner) throws(JSONScanner.SyntaxError) in
-                elements.append(try read(&inner, depth: depth + 1))
-            }
-            return .array(elements)
-        case UInt8(ascii: "\""):
-            return .string(try s.readString())
-        case UInt8(ascii: "t"), UInt8(ascii: "f"):
-            return .bool(try s.readBool())
-        case UInt8(ascii: "n"):
-            guard s.consumeNull() else { throw s.error("expected null") }
-            return .null
-        case nil:
-            throw s.error("unexpected end of input")
-        default:
-            return .number(try s.readNumber())
-        }
     }
 
     /// The last member named `key` of an object.
@@ -74,4 +45,49 @@ package enum JSONValue: Sendable, Equatable {
     package var number: Double? { if case .number(let n) = self { n } else { nil } }
     package var array: [JSONValue]? { if case .array(let a) = self { a } else { nil } }
     package var isObject: Bool { if case .object = self { true } else { false } }
+}
+
+/// A document type the scanner can build a whole tree of (``JSONValue`` here; the wire layer's protocol-neutral
+/// document too), so that one reader serves both.
+package protocol JSONTree {
+    static func object(_ members: [(String, Self)]) -> Self
+    static func array(_ elements: [Self]) -> Self
+    static func string(_ value: String) -> Self
+    static func number(_ value: Double) -> Self
+    static func bool(_ value: Bool) -> Self
+    static var null: Self { get }
+}
+
+extension JSONValue: JSONTree {}
+
+extension JSONScanner {
+    /// Reads one value (of any type, nested at most 256 deep) as a tree of `T`.
+    package mutating func readTree<T: JSONTree>(depth: Int = 0) throws(SyntaxError) -> T {
+        guard depth < 256 else { throw error("nesting too deep") }
+        switch peek() {
+        case UInt8(ascii: "{"):
+            var members: [(String, T)] = []
+            try forEachNamedMember { (inner: inout JSONScanner, key: String) throws(SyntaxError) in
+                members.append((key, try inner.readTree(depth: depth + 1)))
+            }
+            return .object(members)
+        case UInt8(ascii: "["):
+            var elements: [T] = []
+            try forEachElement { (inner: inout JSONScanner) throws(SyntaxError) in
+                elements.append(try inner.readTree(depth: depth + 1))
+            }
+            return .array(elements)
+        case UInt8(ascii: "\""):
+            return .string(try readString())
+        case UInt8(ascii: "t"), UInt8(ascii: "f"):
+            return .bool(try readBool())
+        case UInt8(ascii: "n"):
+            guard consumeNull() else { throw error("expected null") }
+            return .null
+        case nil:
+            throw error("unexpected end of input")
+        default:
+            return .number(try readNumber())
+        }
+    }
 }

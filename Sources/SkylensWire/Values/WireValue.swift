@@ -85,7 +85,7 @@ package enum WireValue: Sendable, Equatable {
     /// Integral numbers become `.int`, others `.double`.
     package static func parseJSON(_ bytes: UnsafeRawBufferPointer) throws(JSONScanner.SyntaxError) -> WireValue {
         var scanner = JSONScanner(bytes)
-        let value = try read(&scanner, depth: 0)
+        let value: WireValue = try scanner.readTree()
         try scanner.expectEnd()
         return value
     }
@@ -93,36 +93,6 @@ package enum WireValue: Sendable, Equatable {
     package static func parseJSON(_ bytes: [UInt8]) throws(JSONScanner.SyntaxError) -> WireValue {
         let result = bytes.withUnsafeBytes { buffer in Result { () throws(JSONScanner.SyntaxError) in try parseJSON(buffer) } }
         return try result.get()
-    }
-
-    private static func read(_ s: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> WireValue {
-        guard depth < 256 else { throw s.error("nesting too deep") }
-        switch s.peek() {
-        case UInt8(ascii: "{"):
-            var members: [(String, WireValue)] = []
-            try s.forEachNamedMember { (inner: inout JSONScanner, key: String) throws(JSONScanner.SyntaxError) in
-                members.append((key, try read(&inner, depth: depth + 1)))
-            }
-            return .map(members)
-        case UInt8(ascii: "["):
-            var elements: [WireValue] = []
-            try s.forEachElement { (inner: inout JSONScanner) throws(JSONScanner.SyntaxError) in
-                elements.append(try read(&inner, depth: depth + 1))
-            }
-            return .array(elements)
-        case UInt8(ascii: "\""):
-            return .string(try s.readString())
-        case UInt8(ascii: "t"), UInt8(ascii: "f"):
-            return .bool(try s.readBool())
-        case UInt8(ascii: "n"):
-            guard s.consumeNull() else { throw s.error("expected null") }
-            return .null
-        case nil:
-            throw s.error("unexpected end of input")
-        default:
-            let n = try s.readNumber()
-            return n == n.rounded() && abs(n) < 9e15 ? .int(Int64(n)) : .double(n)
-        }
     }
 
     /// As AWS JSON: timestamps become epoch seconds, bytes base64 (not used by the APIs served here).
@@ -153,5 +123,14 @@ package enum WireValue: Sendable, Equatable {
         var w = JSONWriter()
         writeJSON(&w)
         return w.bytes
+    }
+}
+
+extension WireValue: JSONTree {
+    package static func object(_ members: [(String, WireValue)]) -> WireValue { .map(members) }
+
+    /// Integral numbers become `.int`, others `.double`.
+    package static func number(_ value: Double) -> WireValue {
+        value == value.rounded() && abs(value) < 9e15 ? .int(Int64(value)) : .double(value)
     }
 }
