@@ -47,3 +47,58 @@ struct AlarmMessageTests {
         #expect(SNSMessages.alarmSubject("orders-errors", state: .alarm, region: "eu-west-1") == #"ALARM: "orders-errors" in EU (Ireland)"#)
     }
 }
+
+/// The validation cases of `alarms.json`: PutMetricAlarm rejects them with one of the codes CloudWatch uses.
+struct AlarmValidationConformanceTests {
+    struct Case: Decodable, CustomTestStringConvertible, Sendable {
+        struct Expected: Decodable, Sendable { var code: String?; var code_any_of: [String]? }
+        var id: String
+        var category: String
+        var alarm: [String: JSONScalar]?
+        var expect_error: Expected?
+        var testDescription: String { id }
+    }
+
+    /// A value of a case's alarm: a number, a flag, a string or a list of strings (actions).
+    enum JSONScalar: Decodable, Sendable {
+        case number(Double), flag(Bool), text(String), list([String])
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let b = try? c.decode(Bool.self) { self = .flag(b) }
+            else if let n = try? c.decode(Double.self) { self = .number(n) }
+            else if let s = try? c.decode(String.self) { self = .text(s) }
+            else { self = .list(try c.decode([String].self)) }
+        }
+        var wire: WireValue {
+            switch self {
+            case .number(let n): .double(n)
+            case .flag(let b): .bool(b)
+            case .text(let s): .string(s)
+            case .list(let l): .array(l.map(WireValue.string))
+            }
+        }
+    }
+
+    static let cases: [Case] = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("SkylensCoreTests/Conformance/alarms.json")
+        guard let data = try? Data(contentsOf: url), let all = try? JSONDecoder().decode([Case].self, from: data) else { return [] }
+        return all.filter { $0.category == "validation" }
+    }()
+
+    @Test func corpusIsLoaded() { #expect(Self.cases.count == 4) }
+
+    @Test(arguments: cases)
+    func rejected(_ c: Case) throws {
+        let alarm = try #require(c.alarm)
+        let body = WireValue.map([("AlarmName", .string(c.id))] + alarm.sorted { $0.key < $1.key }.map { ($0.key, $0.value.wire) })
+        let expected = try #require(c.expect_error)
+        let allowed = expected.code_any_of ?? [expected.code].compactMap { $0 }
+        do {
+            _ = try CloudWatchRequests.putMetricAlarm(body)
+            Issue.record("\(c.id) was accepted")
+        } catch {
+            #expect(allowed.contains(error.code.rawValue), "\(c.id): \(error)")
+        }
+    }
+}

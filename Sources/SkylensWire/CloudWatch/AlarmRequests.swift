@@ -68,7 +68,7 @@ extension CloudWatchRequests {
         let thresholdMetricId = body["ThresholdMetricId"]?.string
         if comparison.usesBand {
             guard thresholdMetricId != nil, metrics != nil else {
-                throw CloudWatchError(.invalidParameterCombination,
+                throw CloudWatchError(.validationError,
                                       "\(operatorText) compares with an anomaly detection band: Metrics and ThresholdMetricId are required.")
             }
             guard threshold == nil else {

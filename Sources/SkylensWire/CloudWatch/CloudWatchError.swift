@@ -11,6 +11,7 @@ package struct CloudWatchError: Error, Sendable, Equatable, CustomStringConverti
         case internalFailure = "InternalServiceError"
         case unknownOperation = "UnknownOperation"
         case serialization = "SerializationException"
+        case validationError = "ValidationError"
 
         /// The exception shape in the service model.
         package var shape: String {
@@ -24,6 +25,7 @@ package struct CloudWatchError: Error, Sendable, Equatable, CustomStringConverti
             case .internalFailure: "InternalServiceFault"
             case .unknownOperation: "UnknownOperationException"
             case .serialization: "SerializationException"
+            case .validationError: "ValidationError"
             }
         }
 
