@@ -38,7 +38,11 @@ package struct Collector: Sendable {
         let notifier = Notifier(
             store: SQLiteNotificationStore(database: database), signer: try SNSSigner(directory: configuration.dataDirectory),
             alarms: alarmStore, wallClock: wallClock, region: configuration.region, account: configuration.accountID,
-            baseURL: { [host = configuration.host] in "http://\(host):\(boundPort.withLock { $0 } ?? 0)" }, logger: logger)
+            // The configured port is known before the server binds (deliveries signed at start-up need it); port 0
+            // (tests) is known once bound.
+            baseURL: { [host = configuration.host, port = configuration.port] in
+                "http://\(host):\(port != 0 ? port : boundPort.withLock { $0 } ?? 0)"
+            }, logger: logger)
         let alarmEngine = AlarmEngine(alarms: alarmStore, metrics: metrics, logger: logger) { transitions in
             await notifier.alarmTransitions(transitions)
         }
