@@ -1,41 +1,46 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Hummingbird
 import Logging
 import NIOCore
-import NIOPosix
 import SkylensStorage
 
 /// An HTTP endpoint on 127.0.0.1 that records what is posted to it (SNS-style deliveries, in tests). It can be
-/// stopped and started again on the same port (refused connections meanwhile), and told to answer with a status.
+/// stopped and started again on the same port: while stopped, the port stays reserved by a socket that is bound but
+/// not listening, so connections are refused and no other test can take the port. It can be told to answer with a
+/// status.
 package final class TestReceiver: Sendable {
     package struct Received: Sendable {
         package var headers: [String: String]
         package var body: String
     }
 
-    package let port: Int
     private let state = LockedState(State())
 
     private struct State {
         var received: [Received] = []
         var status = 200
+        var port = 0
         var running: Task<Void, any Error>?
+        /// The placeholder socket holding the port while stopped.
+        var placeholder: Int32 = -1
     }
 
+    package init() {}
+
+    /// The port (known after the first ``start()``).
+    package var port: Int { state.withLock { $0.port } }
     package var url: String { "http://127.0.0.1:\(port)/hook" }
-
-    package init() throws {
-        // A free port: bind one, note it, let it go.
-        let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        port = channel.localAddress?.port ?? 0
-        try channel.close().wait()
-    }
-
     package var received: [Received] { state.withLock { $0.received } }
 
     /// The status later posts are answered with (200 by default).
     package func answer(_ status: Int) { state.withLock { $0.status = status } }
 
+    /// Starts listening: on a free port the first time, on the same port afterwards.
     package func start() async throws {
         let router = Router()
         router.post("/hook") { [state] request, _ -> Response in
@@ -51,15 +56,20 @@ package final class TestReceiver: Sendable {
         }
         var logger = Logger(label: "test-receiver")
         logger.logLevel = .critical
-        let bound = LockedState(false)
+        let port = state.withLock { s -> Int in
+            if s.placeholder >= 0 { close(s.placeholder); s.placeholder = -1 }
+            return s.port
+        }
+        let bound = LockedState<Int?>(nil)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
-                              onServerRunning: { _ in bound.withLock { $0 = true } }, logger: logger)
+                              onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         state.withLock { $0.running = task }
-        _ = try await eventually("the receiver listens") { bound.withLock { $0 } ? true : nil }
+        let actual = try await eventually("the receiver listens") { bound.withLock { $0 } }
+        state.withLock { $0.port = actual }
     }
 
-    /// Stops listening: posts are refused until ``start()``.
+    /// Stops listening: posts are refused until ``start()``, and the port stays reserved.
     package func stop() async {
         let task = state.withLock { s -> Task<Void, any Error>? in
             defer { s.running = nil }
@@ -67,5 +77,32 @@ package final class TestReceiver: Sendable {
         }
         task?.cancel()
         _ = try? await task?.value
+        state.withLock { s in s.placeholder = Self.reserve(port: s.port) }
+    }
+
+    /// A TCP socket bound to 127.0.0.1:`port` without listening (connections to it are refused).
+    private static func reserve(port: Int) -> Int32 {
+        #if canImport(Glibc)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #else
+        let fd = socket(AF_INET, SOCK_STREAM, 0)
+        #endif
+        guard fd >= 0 else { return -1 }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        if result != 0 { close(fd); return -1 }
+        return fd
+    }
+
+    deinit {
+        let fd = state.withLock { $0.placeholder }
+        if fd >= 0 { close(fd) }
     }
 }

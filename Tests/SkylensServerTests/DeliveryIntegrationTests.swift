@@ -22,7 +22,7 @@ struct DeliveryIntegrationTests {
 
     @Test func outageAndRestartLoseNothing() async throws {
         let clock = ManualWallClock(1_800_000_000_000)
-        let receiver = try TestReceiver()
+        let receiver = TestReceiver()
         try await receiver.start()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-deliveries-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
