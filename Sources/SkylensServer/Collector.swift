@@ -75,9 +75,9 @@ package struct Collector: Sendable {
             store: store, metrics: metrics, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
-        // the HTTP server (no new requests), then the alarm scheduler and maintenance, then the log writer and the
-        // metric writer, which commit whatever is still pending (the log writer before the metric writer, whose datums
-        // it may produce).
+        // the HTTP server (no new requests), then the alarm scheduler, the delivery service (what it has not sent stays
+        // in the outbox) and maintenance, then the log writer and the metric writer, which commit whatever is still
+        // pending (the log writer before the metric writer, whose datums it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
                          boundPort: boundPort,
                          services: [metricWriter, writer, maintenance, deliveries, alarmScheduler,
