@@ -11,6 +11,16 @@ package struct MetricAggregate: Sendable, Equatable {
         sketch.add(value, count: count)
     }
 
+    /// Adds a datum's values (with their counts) or statistic set, in place.
+    package mutating func add(_ datum: MetricDatum) {
+        if let s = datum.statisticValues {
+            stats.merge(s)
+            // A statistic set carries no distribution: the sketch gets its average, SampleCount times.
+            if s.sampleCount > 0 { sketch.add(s.sum / s.sampleCount, count: s.sampleCount) }
+        }
+        for (i, v) in datum.values.enumerated() { add(v, count: datum.counts?[i] ?? 1) }
+    }
+
     package mutating func merge(_ other: MetricAggregate) {
         stats.merge(other.stats)
         sketch.merge(other.sketch)

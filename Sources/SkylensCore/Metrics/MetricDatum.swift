@@ -35,12 +35,7 @@ package struct MetricDatum: Sendable, Equatable {
     /// This datum's contribution to a bucket.
     package var aggregate: MetricAggregate {
         var a = MetricAggregate()
-        if let s = statisticValues {
-            a.stats.merge(s)
-            // A statistic set carries no distribution: the sketch gets its average, SampleCount times.
-            if s.sampleCount > 0 { a.sketch.add(s.sum / s.sampleCount, count: s.sampleCount) }
-        }
-        for (i, v) in values.enumerated() { a.add(v, count: counts?[i] ?? 1) }
+        a.add(self)
         return a
     }
 }

@@ -36,6 +36,12 @@ package struct Subscription: Sendable, Equatable {
         self.rawMessageDelivery = rawMessageDelivery
         self.deliveryPolicy = deliveryPolicy
     }
+
+    /// The policy deliveries follow: the DeliveryPolicy attribute, or SNS's defaults (also for an attribute that no
+    /// longer reads, which validation keeps from being stored).
+    package var effectiveDeliveryPolicy: DeliveryPolicy {
+        deliveryPolicy.flatMap { try? DeliveryPolicy(json: $0) } ?? DeliveryPolicy()
+    }
 }
 
 /// One HTTP delivery in the outbox: written before it is attempted, retried per the subscription's policy, and

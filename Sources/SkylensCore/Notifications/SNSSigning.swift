@@ -36,6 +36,14 @@ package struct DeliveryPolicy: Sendable, Equatable {
     /// SNS's defaults: three retries, 20 seconds apart.
     package init() {}
 
+    /// As SNS writes it in the EffectiveDeliveryPolicy attribute.
+    package var json: String {
+        "{\"healthyRetryPolicy\":{\"numRetries\":\(numRetries),\"numNoDelayRetries\":\(numNoDelayRetries),"
+            + "\"minDelayTarget\":\(minDelayTarget),\"maxDelayTarget\":\(maxDelayTarget),"
+            + "\"numMinDelayRetries\":\(numMinDelayRetries),\"numMaxDelayRetries\":\(numMaxDelayRetries),"
+            + "\"backoffFunction\":\"\(backoffFunction)\"}}"
+    }
+
     /// The delay in seconds before retry number `retry` (1-based), or nil when retries are exhausted. The phases
     /// are SNS's: immediate retries, then retries at the minimum delay, then a backoff (linear, arithmetic,
     /// geometric or exponential) from the minimum to the maximum delay, then retries at the maximum delay.

@@ -18,13 +18,6 @@ package struct AlarmScheduler<C: Clock>: Service where C.Duration == Duration {
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await engine.tick(now: wallClock.nowMillis())
-            do {
-                try await cancelWhenGracefulShutdown { [clock, interval] in try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        await runEvery(interval, on: clock, startingNow: true) { await engine.tick(now: wallClock.nowMillis()) }
     }
 }

@@ -128,13 +128,10 @@ enum AWSRouter {
             headers[.contentType] = "application/x-pem-file"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sns.notifier.signer.certificatePEM)))
         }
-        router.get(.init(stringLiteral: Notifier.confirmPath)) { request, _ -> Response in
-            await query(cloudWatch, sns, bytes: Array(queryForm(request, action: "ConfirmSubscription").utf8),
-                        requestID: UUID().uuidString.lowercased())
-        }
-        router.get(.init(stringLiteral: Notifier.unsubscribePath)) { request, _ -> Response in
-            await query(cloudWatch, sns, bytes: Array(queryForm(request, action: "Unsubscribe").utf8),
-                        requestID: UUID().uuidString.lowercased())
+        for (path, action) in [(Notifier.confirmPath, "ConfirmSubscription"), (Notifier.unsubscribePath, "Unsubscribe")] {
+            router.get(.init(stringLiteral: path)) { request, _ -> Response in
+                await query(cloudWatch, sns, bytes: Array(queryForm(request, action: action).utf8), requestID: UUID().uuidString.lowercased())
+            }
         }
         return router
     }

@@ -28,12 +28,7 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
 
     package func run() async throws {
         var sinceSweep = Duration.zero
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                try await cancelWhenGracefulShutdown { [clock, interval] in try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
+        await runEvery(interval, on: clock, startingNow: false) {
             sinceSweep += interval
             await tick(sweep: sinceSweep >= retentionInterval)
             if sinceSweep >= retentionInterval { sinceSweep = .zero }

@@ -29,14 +29,7 @@ package struct DeliveryService<C: Clock>: Service where C.Duration == Duration {
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            await deliverDue()
-            do {
-                try await cancelWhenGracefulShutdown { [clock, interval] in try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        await runEvery(interval, on: clock, startingNow: true) { await deliverDue() }
     }
 
     /// One round: every delivery due now, attempted concurrently.
@@ -64,8 +57,7 @@ package struct DeliveryService<C: Clock>: Service where C.Duration == Duration {
                 try await store.kill(id: d.id, attempts: attempts, error: why)
             case .retryable(let why):
                 // The policy of the subscription as it is now (gone: SNS's defaults, as for confirmations).
-                let subscription = try await store.subscription(arn: d.subscriptionArn)
-                let policy = (try? subscription?.deliveryPolicy.map { try DeliveryPolicy(json: $0) }) ?? nil ?? DeliveryPolicy()
+                let policy = try await store.subscription(arn: d.subscriptionArn)?.effectiveDeliveryPolicy ?? DeliveryPolicy()
                 if let delay = policy.delay(beforeRetry: attempts) {
                     try await store.retry(id: d.id, attempts: attempts, at: wallClock.nowMillis() + Int64(delay) * 1000, error: why)
                 } else {

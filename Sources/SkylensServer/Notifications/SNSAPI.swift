@@ -115,12 +115,7 @@ package struct SNSAPI: Sendable {
             ("RawMessageDelivery", .string(s.rawMessageDelivery ? "true" : "false")),
         ]
         if let policy = s.deliveryPolicy { attributes.append(("DeliveryPolicy", .string(policy))) }
-        let effective = (try? s.deliveryPolicy.map { try DeliveryPolicy(json: $0) }) ?? nil ?? DeliveryPolicy()
-        attributes.append(("EffectiveDeliveryPolicy", .string(
-            "{\"healthyRetryPolicy\":{\"numRetries\":\(effective.numRetries),\"numNoDelayRetries\":\(effective.numNoDelayRetries),"
-                + "\"minDelayTarget\":\(effective.minDelayTarget),\"maxDelayTarget\":\(effective.maxDelayTarget),"
-                + "\"numMinDelayRetries\":\(effective.numMinDelayRetries),\"numMaxDelayRetries\":\(effective.numMaxDelayRetries),"
-                + "\"backoffFunction\":\"\(effective.backoffFunction)\"}}")))
+        attributes.append(("EffectiveDeliveryPolicy", .string(s.effectiveDeliveryPolicy.json)))
         return .map([("Attributes", .map(attributes))])
     }
 

@@ -45,23 +45,13 @@ package final class SQLiteMetricStore: MetricStore {
                 } else {
                     touched[e.series] = (d.timestamp, d.unit)
                 }
-                add(d, to: &open[BucketID(series: e.series, resolution: 60, start: MetricPeriod.start(of: d.timestamp, period: 60)),
-                                 default: MetricAggregate()])
+                open[BucketID(series: e.series, resolution: 60, start: MetricPeriod.start(of: d.timestamp, period: 60)), default: .init()].add(d)
                 if d.storageResolution == 1 {
-                    add(d, to: &open[BucketID(series: e.series, resolution: 1, start: MetricPeriod.start(of: d.timestamp, period: 1)),
-                                     default: MetricAggregate()])
+                    open[BucketID(series: e.series, resolution: 1, start: MetricPeriod.start(of: d.timestamp, period: 1)), default: .init()].add(d)
                 }
             }
         }
 
-        private func add(_ d: MetricDatum, to a: inout MetricAggregate) {
-            if let s = d.statisticValues {
-                a.stats.merge(s)
-                // A statistic set carries no distribution: the sketch gets its average, SampleCount times.
-                if s.sampleCount > 0 { a.sketch.add(s.sum / s.sampleCount, count: s.sampleCount) }
-            }
-            for (i, v) in d.values.enumerated() { a.add(v, count: d.counts?[i] ?? 1) }
-        }
     }
 
     package init(database: SkylensDatabase, maxOpenBuckets: Int = 50_000, maxJournalBytes: Int = 16 << 20) {
@@ -95,21 +85,7 @@ package final class SQLiteMetricStore: MetricStore {
         try await writing { db in
             try self.loadIfNeeded(db)
             let (open, touched) = self.memory.withLock { ($0.open, $0.touched) }
-            let read = try db.cachedStatement(sql: """
-                SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
-                """)
-            let write = try db.cachedStatement(sql: """
-                INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            for (key, aggregate) in open {
-                var merged = aggregate
-                if let row = try Row.fetchOne(read, arguments: [key.series, key.resolution, key.start]) {
-                    merged.merge(try Self.aggregate(row))
-                }
-                try write.execute(arguments: [key.series, key.resolution, key.start, merged.stats.sampleCount, merged.stats.sum,
-                                              merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
-            }
+            for (key, aggregate) in open { try Self.merge(aggregate, into: key, db) }
             let update = try db.cachedStatement(sql: "UPDATE metric_series SET last_ts = max(last_ts, ?), unit = ? WHERE id = ?")
             for (id, latest) in touched { try update.execute(arguments: [latest.timestamp, latest.unit.rawValue, id]) }
             try db.execute(sql: "DELETE FROM metric_journal")
@@ -276,24 +252,10 @@ package final class SQLiteMetricStore: MetricStore {
                 var rolled: [BucketID: MetricAggregate] = [:]
                 for row in rows {
                     let start: Int64 = row[1]
-                    rolled[BucketID(series: row[0], start: MetricPeriod.start(of: start, period: coarser)), default: .init()]
+                    rolled[BucketID(series: row[0], resolution: coarser, start: MetricPeriod.start(of: start, period: coarser)), default: .init()]
                         .merge(try Self.aggregate(row, offset: 2))
                 }
-                let read = try db.cachedStatement(sql: """
-                    SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
-                    """)
-                let write = try db.cachedStatement(sql: """
-                    INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                for (bucket, aggregate) in rolled {
-                    var merged = aggregate
-                    if let existing = try Row.fetchOne(read, arguments: [bucket.series, coarser, bucket.start]) {
-                        merged.merge(try Self.aggregate(existing))
-                    }
-                    try write.execute(arguments: [bucket.series, coarser, bucket.start, merged.stats.sampleCount, merged.stats.sum,
-                                                  merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
-                }
+                for (bucket, aggregate) in rolled { try Self.merge(aggregate, into: bucket, db) }
                 try db.execute(sql: "DELETE FROM metric_point WHERE resolution = ? AND start < ?", arguments: [step.resolution, limit])
                 changed += db.changesCount
             }
@@ -303,9 +265,26 @@ package final class SQLiteMetricStore: MetricStore {
 
     // MARK: helpers
 
+    /// Merges `aggregate` into the stored bucket `key` (read, merge, write): how flushes and rollups both write.
+    private static func merge(_ aggregate: MetricAggregate, into key: BucketID, _ db: Database) throws {
+        let read = try db.cachedStatement(sql: """
+            SELECT sample_count, sum, minimum, maximum, sketch FROM metric_point WHERE series_id = ? AND resolution = ? AND start = ?
+            """)
+        let write = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO metric_point (series_id, resolution, start, sample_count, sum, minimum, maximum, sketch)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        var merged = aggregate
+        if let row = try Row.fetchOne(read, arguments: [key.series, key.resolution, key.start]) {
+            merged.merge(try Self.aggregate(row))
+        }
+        try write.execute(arguments: [key.series, key.resolution, key.start, merged.stats.sampleCount, merged.stats.sum,
+                                      merged.stats.minimum, merged.stats.maximum, Data(merged.sketch.encoded)])
+    }
+
     struct BucketID: Hashable {
         var series: Int64
-        var resolution = 60
+        var resolution: Int
         var start: Int64
     }
 
