@@ -36,7 +36,7 @@ package struct Collector: Sendable {
         let boundPort = LockedState<Int?>(nil)
         let alarmStore = SQLiteAlarmStore(database: database)
         let notifier = Notifier(
-            store: SQLiteNotificationStore(database: database), signer: try SNSSigner(directory: configuration.dataDirectory),
+            store: SQLiteNotificationStore(database: database), signer: SNSSigner(directory: configuration.dataDirectory),
             alarms: alarmStore, wallClock: wallClock, region: configuration.region, account: configuration.accountID,
             // The configured port is known before the server binds (deliveries signed at start-up need it); port 0
             // (tests) is known once bound.

@@ -52,8 +52,13 @@ struct DeliveryIntegrationTests {
             for k in 1...5 {
                 published.insert(try #require(element("MessageId", try await sns(c, "Action=Publish&TopicArn=\(topic)&Message=m\(k)").text)))
             }
-            let dlq = try await c.get("/_skylens/dlq")
-            #expect((dlq.json["deadLetters"] as? [Any])?.isEmpty == true)
+            // Every first attempt is refused and recorded as retryable: five pending, five retrying, none dead.
+            let dlq = try await eventually("five refused first attempts") { () -> [String: Any]? in
+                let json = try await c.get("/_skylens/dlq").json
+                return json["retrying"] as? Int == 5 ? json : nil
+            }
+            #expect(dlq["pending"] as? Int == 5)
+            #expect((dlq["deadLetters"] as? [Any])?.isEmpty == true)
             return (topic, published)
         }
         // The collector restarts with the deliveries still in its outbox; the receiver comes back.
@@ -62,6 +67,7 @@ struct DeliveryIntegrationTests {
             clock.advance(by: 2_000)
             _ = try await eventually("every notification after recovery") { messageIds(receiver).isSuperset(of: published) ? true : nil }
             #expect(messageIds(receiver) == published)
+            _ = try await eventually("an empty outbox") { try await c.get("/_skylens/dlq").json["pending"] as? Int == 0 ? true : nil }
 
             // A receiver that refuses for good (404) sends the message to the dead-letter queue; replay delivers it.
             receiver.answer(404)

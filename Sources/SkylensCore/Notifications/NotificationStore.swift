@@ -100,6 +100,8 @@ package protocol NotificationStore: Sendable {
     func dueDeliveries(now: Int64, limit: Int) async throws -> [Delivery]
     /// The earliest pending attempt time, if any delivery is pending.
     func nextDue() async throws -> Int64?
+    /// Deliveries waiting in the outbox, and how many of them have failed at least once.
+    func outboxCounts() async throws -> (pending: Int, retrying: Int)
     func delivered(id: Int64) async throws
     /// Records a failed attempt and when to try again.
     func retry(id: Int64, attempts: Int, at: Int64, error: String) async throws

@@ -90,10 +90,14 @@ enum AWSRouter {
         router.get("/_skylens/tail") { request, _ -> Response in
             try await liveTail.respond(to: request)
         }
-        // The dead-letter queue of deliveries: listed, and replayed (all, or `?id=1&id=2`).
+        // The dead-letter queue of deliveries (with the outbox's counts): listed, and replayed (all, or `?id=1&id=2`).
         router.get("/_skylens/dlq") { _, _ -> Response in
+            let outbox = try await sns.notifier.store.outboxCounts()
             var w = JSONWriter()
             w.beginObject()
+            // The outbox beside the dead letters: deliveries still pending, and those already retried.
+            w.field("pending", outbox.pending)
+            w.field("retrying", outbox.retrying)
             w.key("deadLetters")
             w.beginArray()
             for d in try await sns.notifier.store.deadLetters() {
@@ -126,7 +130,7 @@ enum AWSRouter {
         router.get(.init(stringLiteral: Notifier.certificatePath)) { _, _ -> Response in
             var headers = HTTPFields()
             headers[.contentType] = "application/x-pem-file"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: sns.notifier.signer.certificatePEM)))
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try sns.notifier.signer.certificatePEM())))
         }
         for (path, action) in [(Notifier.confirmPath, "ConfirmSubscription"), (Notifier.unsubscribePath, "Unsubscribe")] {
             router.get(.init(stringLiteral: path)) { request, _ -> Response in

@@ -113,6 +113,13 @@ package final class SQLiteNotificationStore: NotificationStore {
         try await database.pool.read { db in try Int64.fetchOne(db, sql: "SELECT min(next_attempt) FROM delivery WHERE dead = 0") }
     }
 
+    package func outboxCounts() async throws -> (pending: Int, retrying: Int) {
+        try await database.pool.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT count(*), count(CASE WHEN attempts > 0 THEN 1 END) FROM delivery WHERE dead = 0")
+            return (row?[0] ?? 0, row?[1] ?? 0)
+        }
+    }
+
     package func delivered(id: Int64) async throws {
         try await database.pool.write { db in try db.execute(sql: "DELETE FROM delivery WHERE id = ?", arguments: [id]) }
     }
