@@ -1,0 +1,277 @@
+/// An annotation value: X-Ray indexes strings, numbers and booleans.
+package enum AnnotationValue: Sendable, Hashable, Codable {
+    case string(String)
+    case number(Double)
+    case bool(Bool)
+
+    /// The value from a document member, or nil for objects, arrays and null (which X-Ray does not index).
+    package init?(_ json: JSONValue) {
+        switch json {
+        case .string(let s): self = .string(s)
+        case .number(let n): self = .number(n)
+        case .bool(let b): self = .bool(b)
+        default: return nil
+        }
+    }
+
+    /// A text form that keeps the type (the storage index key).
+    package var indexKey: String {
+        switch self {
+        case .string(let s): "s:" + s
+        case .number(let n): "n:" + (n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n))
+        case .bool(let b): b ? "b:true" : "b:false"
+        }
+    }
+}
+
+/// The `http` block of a segment or subsegment.
+package struct SegmentHTTP: Sendable, Equatable, Codable {
+    package var method: String?
+    package var url: String?
+    package var userAgent: String?
+    package var clientIP: String?
+    package var status: Int?
+    /// `http.request.traced` (subsegments): the downstream service sends its own segment.
+    package var traced = false
+
+    package init(method: String? = nil, url: String? = nil, userAgent: String? = nil, clientIP: String? = nil, status: Int? = nil) {
+        self.method = method
+        self.url = url
+        self.userAgent = userAgent
+        self.clientIP = clientIP
+        self.status = status
+    }
+
+    package var isEmpty: Bool { method == nil && url == nil && userAgent == nil && clientIP == nil && status == nil }
+}
+
+/// An exception recorded in a `cause` object.
+package struct SegmentException: Sendable, Equatable, Codable {
+    package var id: String
+    package var type: String?
+    package var message: String?
+    package var remote: Bool
+}
+
+/// A span link (`links`): this (sub)segment continues work started by another, e.g. an SQS message's producer.
+package struct SegmentLink: Sendable, Equatable, Codable {
+    package var traceID: String
+    package var id: String
+}
+
+/// A segment or subsegment document, validated and reduced to what trace assembly, summaries, the service graph
+/// and filter expressions use. The document text itself is kept by the store and returned as sent.
+package struct Segment: Sendable, Equatable {
+    package var id: String
+    package var traceID: String
+    package var parentID: String?
+    package var name: String
+    package var startTime: Double
+    package var endTime: Double?
+    package var inProgress: Bool
+    /// `type: "subsegment"` on a top-level document (an independently sent subsegment), or an embedded subsegment.
+    package var isSubsegment: Bool
+    /// `aws` or `remote` for calls to downstream services.
+    package var namespace: String?
+    package var origin: String?
+    package var http: SegmentHTTP
+    package var error: Bool
+    package var fault: Bool
+    package var throttle: Bool
+    package var annotations: [(key: String, value: AnnotationValue)]
+    package var user: String?
+    package var awsOperation: String?
+    package var resourceARN: String?
+    package var exceptions: [SegmentException]
+    package var links: [SegmentLink]
+    package var subsegments: [Segment]
+    /// Made by X-Ray (here: trace assembly) from a downstream call's subsegment.
+    package var inferred = false
+
+    package static func == (a: Segment, b: Segment) -> Bool {
+        a.id == b.id && a.traceID == b.traceID && a.parentID == b.parentID && a.name == b.name && a.startTime == b.startTime
+            && a.endTime == b.endTime && a.inProgress == b.inProgress && a.isSubsegment == b.isSubsegment
+            && a.namespace == b.namespace && a.origin == b.origin && a.http == b.http && a.error == b.error && a.fault == b.fault
+            && a.throttle == b.throttle && a.annotations.elementsEqual(b.annotations, by: { $0.key == $1.key && $0.value == $1.value })
+            && a.user == b.user && a.awsOperation == b.awsOperation && a.exceptions == b.exceptions && a.links == b.links
+            && a.subsegments == b.subsegments && a.inferred == b.inferred
+    }
+
+    /// End time, or the start for a segment still in progress.
+    package var effectiveEnd: Double { endTime ?? startTime }
+    package var duration: Double { max(0, effectiveEnd - startTime) }
+
+    /// Every (sub)segment in this tree, depth first, this one first.
+    package func forEachNode(_ body: (Segment) -> Void) {
+        body(self)
+        for s in subsegments { s.forEachNode(body) }
+    }
+
+    /// Moves the whole tree in time (clock-skew correction).
+    package mutating func shift(by delta: Double) {
+        startTime += delta
+        if let e = endTime { endTime = e + delta }
+        for i in subsegments.indices { subsegments[i].shift(by: delta) }
+    }
+}
+
+/// Why a document is not accepted (PutTraceSegments reports it in `UnprocessedTraceSegments`).
+package struct SegmentError: Error, Equatable, Sendable {
+    package var code: String
+    package var message: String
+    /// The document's `id`, when it could be read.
+    package var id: String?
+
+    package init(_ code: String, _ message: String, id: String? = nil) {
+        self.code = code
+        self.message = message
+        self.id = id
+    }
+}
+
+extension Segment {
+    /// A whole segment document (with subsegments, an in-progress fragment or an independent subsegment): 64 kB.
+    package static let maxDocumentBytes = 64 * 1024
+    /// X-Ray keeps traces for 30 days; an older trace id is refused (`InvalidTraceId`).
+    package static let maxTraceAgeSeconds: Int64 = 30 * 86_400
+
+    /// Parses and validates one top-level document as X-Ray does. `nowSeconds` judges the trace id's age.
+    package static func parse(_ bytes: UnsafeRawBufferPointer, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        guard bytes.count <= maxDocumentBytes else {
+            throw SegmentError("DocumentTooLarge", "A segment document can be up to 64 kB; this one is \(bytes.count) bytes.")
+        }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
+        }
+        return try parse(json, nowSeconds: nowSeconds)
+    }
+
+    package static func parse(_ json: JSONValue, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        guard json.isObject else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        let id = json["id"]?.string
+        guard let traceID = json["trace_id"]?.string else {
+            throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
+        }
+        guard let seconds = TraceIdentifiers.epochSeconds(ofTraceID: traceID) else {
+            throw SegmentError("InvalidTraceId", "trace_id \(traceID) is not 1-<8 hex digits>-<24 hex digits>.", id: id)
+        }
+        guard seconds >= nowSeconds - maxTraceAgeSeconds else {
+            throw SegmentError("InvalidTraceId", "trace_id \(traceID) is more than 30 days old.", id: id)
+        }
+        let isSubsegment: Bool
+        switch json["type"] {
+        case nil: isSubsegment = false
+        case .string("subsegment")?: isSubsegment = true
+        case let other?: throw SegmentError("InvalidDocument", "type must be \"subsegment\" when present, not \(other).", id: id)
+        }
+        var segment = try node(json, traceID: traceID, embedded: false, isSubsegment: isSubsegment)
+        if isSubsegment, segment.parentID == nil {
+            throw SegmentError("MissingParentId", "An independent subsegment needs parent_id.", id: id)
+        }
+        segment.isSubsegment = isSubsegment
+        return segment
+    }
+
+    private static func node(_ json: JSONValue, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
+        guard json.isObject else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
+        guard let id = json["id"]?.string else { throw SegmentError("MissingId", "id is required.") }
+        guard TraceIdentifiers.isValidSegmentID(id) else {
+            throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
+        }
+        guard let name = json["name"]?.string else { throw SegmentError("MissingName", "name is required.", id: id) }
+        guard TraceIdentifiers.isValidName(name) else {
+            throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: id)
+        }
+        guard let start = json["start_time"]?.number, start.isFinite, start > 0 else {
+            throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: id)
+        }
+        let inProgress = json["in_progress"] == .bool(true)
+        let end = json["end_time"]?.number
+        if json["end_time"] != nil, end == nil || !end!.isFinite {
+            throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: id)
+        }
+        switch (end, inProgress) {
+        case (nil, false): throw SegmentError("MissingEndTime", "end_time is required unless in_progress is true.", id: id)
+        case (.some, true): throw SegmentError("InvalidEndTime", "A segment has either end_time or in_progress: true, not both.", id: id)
+        case let (e?, false) where e < start:
+            throw SegmentError("InvalidEndTime", "end_time is before start_time.", id: id)
+        default: break
+        }
+        var parentID: String?
+        if let p = json["parent_id"] {
+            guard let s = p.string, TraceIdentifiers.isValidSegmentID(s) else {
+                throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: id)
+            }
+            parentID = s
+        }
+        if embedded, json["trace_id"] != nil, json["trace_id"]?.string != traceID {
+            throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: id)
+        }
+        var annotations: [(key: String, value: AnnotationValue)] = []
+        if let a = json["annotations"] {
+            guard case .object(let members) = a else {
+                throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: id)
+            }
+            for (key, value) in members {
+                guard TraceIdentifiers.isValidAnnotationKey(key) else {
+                    throw SegmentError("InvalidAnnotations", "Annotation key \"\(key)\": keys are letters, digits and underscores.", id: id)
+                }
+                guard let v = AnnotationValue(value) else {
+                    throw SegmentError("InvalidAnnotations", "Annotation \(key): values are strings, numbers or booleans.", id: id)
+                }
+                annotations.removeAll { $0.key == key }
+                annotations.append((key, v))
+            }
+        }
+        var http = SegmentHTTP()
+        if let h = json["http"] {
+            let request = h["request"], response = h["response"]
+            http.method = request?["method"]?.string
+            http.url = request?["url"]?.string
+            http.userAgent = request?["user_agent"]?.string
+            http.clientIP = request?["client_ip"]?.string
+            http.traced = request?["traced"] == .bool(true)
+            if let s = response?["status"] {
+                guard let n = s.number, n == n.rounded(), n >= 0, n < 1000 else {
+                    throw SegmentError("InvalidHttp", "http.response.status is an integer status code.", id: id)
+                }
+                http.status = Int(n)
+            }
+        }
+        var exceptions: [SegmentException] = []
+        if case .object = json["cause"] {
+            for e in json["cause"]?["exceptions"]?.array ?? [] {
+                guard let eid = e["id"]?.string else { continue }
+                exceptions.append(SegmentException(id: eid, type: e["type"]?.string, message: e["message"]?.string,
+                                                   remote: e["remote"] == .bool(true)))
+            }
+        }
+        var links: [SegmentLink] = []
+        for l in json["links"]?.array ?? [] {
+            if let t = l["trace_id"]?.string, let lid = l["id"]?.string, TraceIdentifiers.isValidTraceID(t) {
+                links.append(SegmentLink(traceID: t, id: lid))
+            }
+        }
+        var subsegments: [Segment] = []
+        if let subs = json["subsegments"] {
+            guard let list = subs.array else {
+                throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
+            }
+            for s in list {
+                var child = try node(s, traceID: traceID, embedded: true, isSubsegment: true)
+                child.parentID = child.parentID ?? id
+                subsegments.append(child)
+            }
+        }
+        func flag(_ key: String) -> Bool { json[key] == .bool(true) }
+        return Segment(
+            id: id, traceID: traceID, parentID: parentID, name: name, startTime: start, endTime: end, inProgress: inProgress,
+            isSubsegment: isSubsegment, namespace: json["namespace"]?.string, origin: json["origin"]?.string, http: http,
+            error: flag("error"), fault: flag("fault"), throttle: flag("throttle"), annotations: annotations,
+            user: json["user"]?.string, awsOperation: json["aws"]?["operation"]?.string,
+            resourceARN: json["resource_arn"]?.string, exceptions: exceptions, links: links, subsegments: subsegments)
+    }
+}

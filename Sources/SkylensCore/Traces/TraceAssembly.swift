@@ -1,0 +1,203 @@
+/// One trace put together from the documents stored for it: segments (real and inferred) with their subsegment
+/// trees. Built by ``TraceAssembler`` through a list of adjusters, one per concern (the design of Jaeger's query
+/// adjusters): each takes the trace as the previous one left it.
+package struct AssembledTrace: Sendable, Equatable {
+    package var id: String
+    /// Top-level segments, real and inferred, each with every subsegment that belongs to it merged in.
+    package var segments: [Segment]
+    /// Independent subsegments whose parent has not arrived (the trace is partial while there are any).
+    package var orphans: [Segment] = []
+    /// Seconds each segment (by id) was moved to correct clock skew between hosts.
+    package var skewCorrections: [String: Double] = [:]
+    /// Segments joined to this trace by a span link (async hops): segment id → the linked (sub)segment id.
+    package var asyncParents: [String: String] = [:]
+
+    package init(id: String, segments: [Segment]) {
+        self.id = id
+        self.segments = segments
+    }
+
+    /// Where a (sub)segment id is: the index of its top-level segment and the path of subsegment indexes below it.
+    package func locate() -> [String: (segment: Int, path: [Int])] {
+        var out: [String: (segment: Int, path: [Int])] = [:]
+        func walk(_ s: Segment, _ index: Int, _ path: [Int]) {
+            if out[s.id] == nil { out[s.id] = (index, path) }
+            for (i, child) in s.subsegments.enumerated() { walk(child, index, path + [i]) }
+        }
+        for (i, s) in segments.enumerated() { walk(s, i, []) }
+        return out
+    }
+
+    package func node(_ location: (segment: Int, path: [Int])) -> Segment {
+        var s = segments[location.segment]
+        for i in location.path { s = s.subsegments[i] }
+        return s
+    }
+
+    /// The segment a top-level segment was called from (via its parent subsegment, or an async link), if present.
+    package func callerIndex(of segment: Segment, in index: [String: (segment: Int, path: [Int])]) -> Int? {
+        guard let parent = segment.parentID ?? asyncParents[segment.id], let loc = index[parent] else { return nil }
+        return loc.segment
+    }
+}
+
+/// One concern of trace assembly.
+package protocol TraceAdjuster: Sendable {
+    func adjust(_ trace: inout AssembledTrace)
+}
+
+package enum TraceAssembler {
+    /// The order matters: versions are settled before merging, links before skew, skew before inferred segments
+    /// copy their subsegment's (corrected) times.
+    package static let adjusters: [any TraceAdjuster] = [
+        LatestVersionAdjuster(), SubsegmentMergeAdjuster(), AsyncLinkAdjuster(), ClockSkewAdjuster(), InferredSegmentAdjuster(),
+    ]
+
+    /// Assembles a trace from its documents in arrival order.
+    package static func assemble(id: String, documents: [Segment]) -> AssembledTrace {
+        var trace = AssembledTrace(id: id, segments: documents)
+        for adjuster in adjusters { adjuster.adjust(&trace) }
+        return trace
+    }
+}
+
+/// `in_progress` documents are replaced by the completed version with the same id; otherwise the latest arrival wins.
+package struct LatestVersionAdjuster: TraceAdjuster {
+    package init() {}
+    package func adjust(_ trace: inout AssembledTrace) {
+        var chosen: [String: Int] = [:]
+        var order: [String] = []
+        for (i, s) in trace.segments.enumerated() {
+            if let previous = chosen[s.id] {
+                if !s.inProgress || trace.segments[previous].inProgress { chosen[s.id] = i }
+            } else {
+                chosen[s.id] = i
+                order.append(s.id)
+            }
+        }
+        trace.segments = order.map { trace.segments[chosen[$0]!] }
+    }
+}
+
+/// Independently sent subsegments go under their parent (a segment, or a subsegment of any depth, possibly itself
+/// sent independently), replacing an embedded in-progress copy with the same id.
+package struct SubsegmentMergeAdjuster: TraceAdjuster {
+    package init() {}
+    package func adjust(_ trace: inout AssembledTrace) {
+        var pending = trace.segments.filter(\.isSubsegment) + trace.orphans
+        trace.segments.removeAll(where: \.isSubsegment)
+        var progressed = true
+        while progressed, !pending.isEmpty {
+            progressed = false
+            let index = trace.locate()
+            var left: [Segment] = []
+            for sub in pending {
+                guard let parent = sub.parentID, let loc = index[parent] else {
+                    left.append(sub)
+                    continue
+                }
+                Self.insert(sub, into: &trace.segments[loc.segment], path: loc.path[...])
+                progressed = true
+            }
+            pending = left
+        }
+        trace.orphans = pending
+    }
+
+    private static func insert(_ sub: Segment, into node: inout Segment, path: ArraySlice<Int>) {
+        if let first = path.first {
+            insert(sub, into: &node.subsegments[first], path: path.dropFirst())
+            return
+        }
+        if let existing = node.subsegments.firstIndex(where: { $0.id == sub.id }) {
+            if !sub.inProgress || node.subsegments[existing].inProgress { node.subsegments[existing] = sub }
+        } else {
+            node.subsegments.append(sub)
+        }
+    }
+}
+
+/// Async hops: a root segment whose span `links` name a (sub)segment of this trace (SQS/SNS consumers, EventBridge
+/// targets, Skylens's own deliveries) is joined under it, instead of standing as a separate broken trace.
+package struct AsyncLinkAdjuster: TraceAdjuster {
+    package init() {}
+    package func adjust(_ trace: inout AssembledTrace) {
+        let index = trace.locate()
+        for s in trace.segments where s.parentID == nil {
+            if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id]!.segment != index[s.id]!.segment }) {
+                trace.asyncParents[s.id] = link.id
+            }
+        }
+    }
+}
+
+/// Clock skew between hosts: a downstream segment that starts before, or ends after, the caller's subsegment that
+/// called it (and is not longer than it) is moved, with its subtree, to sit centred inside it. Callers are settled
+/// before their callees, so a correction carries down a chain of services.
+package struct ClockSkewAdjuster: TraceAdjuster {
+    package init() {}
+    package func adjust(_ trace: inout AssembledTrace) {
+        var index = trace.locate()
+        var done = Set<Int>()
+        func settle(_ i: Int, depth: Int) {
+            guard !done.contains(i), depth < 64 else { return }
+            done.insert(i)
+            let segment = trace.segments[i]
+            guard let parentID = segment.parentID, trace.asyncParents[segment.id] == nil, let loc = index[parentID],
+                  loc.segment != i else { return }
+            settle(loc.segment, depth: depth + 1)
+            index = trace.locate()
+            let parent = trace.node(index[parentID]!)
+            guard let parentEnd = parent.endTime, let childEnd = segment.endTime else { return }
+            let outside = segment.startTime < parent.startTime || childEnd > parentEnd
+            let parentDuration = parentEnd - parent.startTime, childDuration = childEnd - segment.startTime
+            guard outside, childDuration <= parentDuration else { return }
+            let delta = parent.startTime + (parentDuration - childDuration) / 2 - segment.startTime
+            trace.segments[i].shift(by: delta)
+            trace.skewCorrections[segment.id] = delta
+        }
+        for i in trace.segments.indices { settle(i, depth: 0) }
+    }
+}
+
+/// Calls to services that send no segments of their own: a subsegment with `namespace` `aws` or `remote` that no
+/// downstream segment names as its parent (and that does not say `http.request.traced`) gets an inferred segment (its name, times, http block and error flags, a
+/// new id derived from the subsegment's, `parent_id` = the subsegment, `inferred: true`).
+package struct InferredSegmentAdjuster: TraceAdjuster {
+    package init() {}
+    package func adjust(_ trace: inout AssembledTrace) {
+        let called = Set(trace.segments.compactMap(\.parentID))
+        var inferred: [Segment] = []
+        for s in trace.segments where !s.inferred {
+            for child in s.subsegments {
+                child.forEachNode { node in
+                    guard node.namespace == "aws" || node.namespace == "remote", !node.http.traced, !called.contains(node.id) else { return }
+                    inferred.append(Self.inferredSegment(for: node, traceID: trace.id))
+                }
+            }
+        }
+        trace.segments += inferred
+    }
+
+    /// The inferred segment for a downstream call's subsegment.
+    package static func inferredSegment(for node: Segment, traceID: String) -> Segment {
+        var s = Segment(
+            id: inferredID(node.id), traceID: traceID, parentID: node.id, name: node.name, startTime: node.startTime,
+            endTime: node.endTime, inProgress: node.inProgress, isSubsegment: false, namespace: node.namespace,
+            origin: node.namespace == "aws" ? "AWS::" + node.name : nil, http: node.http, error: node.error, fault: node.fault,
+            throttle: node.throttle, annotations: [], user: nil, awsOperation: node.awsOperation, resourceARN: node.resourceARN,
+            exceptions: [], links: [], subsegments: [])
+        s.http.traced = false
+        s.inferred = true
+        return s
+    }
+
+    /// A stable 16-hex-digit id for the inferred segment (FNV-1a of the subsegment id), so it does not change each
+    /// time the trace is assembled.
+    static func inferredID(_ subsegmentID: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in ("inferred:" + subsegmentID).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

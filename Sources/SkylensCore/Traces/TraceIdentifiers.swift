@@ -1,0 +1,119 @@
+/// X-Ray's identifiers and the tracing header, validated as the X-Ray documentation states them
+/// (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html).
+package enum TraceIdentifiers {
+    /// `1-` + 8 hex digits (epoch seconds of the original request) + `-` + 24 hex digits, lower case (what every
+    /// SDK emits; upper case is undocumented and rejected consistently).
+    package static func isValidTraceID(_ id: String) -> Bool {
+        let b = Array(id.utf8)
+        guard b.count == 35, b[0] == UInt8(ascii: "1"), b[1] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "-") else { return false }
+        return b[2..<10].allSatisfy(isLowerHex) && b[11...].allSatisfy(isLowerHex)
+    }
+
+    /// The epoch seconds a valid trace id carries.
+    package static func epochSeconds(ofTraceID id: String) -> Int64? {
+        guard isValidTraceID(id) else { return nil }
+        let b = Array(id.utf8)
+        return b[2..<10].reduce(Int64(0)) { $0 * 16 + Int64(hexValue($1)) }
+    }
+
+    /// A segment or subsegment id: 16 hex digits.
+    package static func isValidSegmentID(_ id: String) -> Bool {
+        let b = id.utf8
+        return b.count == 16 && b.allSatisfy(isLowerHex)
+    }
+
+    /// Names: 1 to 200 characters; Unicode letters, numbers, whitespace and `_ . : / % & # = + \ - @`.
+    package static func isValidName(_ name: String) -> Bool {
+        let count = name.count
+        guard count >= 1, count <= 200 else { return false }
+        return name.unicodeScalars.allSatisfy { s in
+            s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.isWhitespace || nameSymbols.contains(s)
+        }
+    }
+
+    private static let nameSymbols: Set<Unicode.Scalar> = ["_", ".", ":", "/", "%", "&", "#", "=", "+", "\\", "-", "@"]
+
+    /// Annotation keys usable in filter expressions: ASCII letters, digits and underscore.
+    package static func isValidAnnotationKey(_ key: String) -> Bool {
+        !key.isEmpty && key.utf8.count <= 500 && key.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x5F
+        }
+    }
+
+    /// Parses an `X-Amzn-Trace-Id` header (`Root=…;Parent=…;Sampled=1`, any order, `Lineage` and other keys kept
+    /// but meaningless here). Keys are as written; surrounding spaces are trimmed.
+    package static func parseTracingHeader(_ value: String) -> [String: String] {
+        var out: [String: String] = [:]
+        for part in value.split(separator: ";") {
+            guard let eq = part.firstIndex(of: "=") else { continue }
+            let key = part[..<eq].trimmingSpaces, val = part[part.index(after: eq)...].trimmingSpaces
+            if !key.isEmpty { out[key] = val }
+        }
+        return out
+    }
+
+    /// Finds X-Ray trace ids inside a log message (REPORT's `XRAY TraceId: …`, Powertools' `xray_trace_id`,
+    /// `Root=…` of a logged header): each `1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx` not embedded in a longer hex run.
+    package static func traceIDs(in bytes: UnsafeRawBufferPointer) -> [String] {
+        var found: [String] = []
+        let n = bytes.count
+        guard n >= 35 else { return found }
+        var i = 0
+        while i + 35 <= n {
+            // Cheapest anchor: the dash after the 8 time digits, preceded by "1-" ten bytes earlier.
+            if bytes[i] == UInt8(ascii: "1"), bytes[i + 1] == UInt8(ascii: "-"), bytes[i + 10] == UInt8(ascii: "-"),
+               i == 0 || !isIDByte(bytes[i - 1]), i + 35 == n || !isIDByte(bytes[i + 35]) {
+                var ok = true
+                for j in (i + 2)..<(i + 10) where !isLowerHex(bytes[j]) { ok = false; break }
+                if ok { for j in (i + 11)..<(i + 35) where !isLowerHex(bytes[j]) { ok = false; break } }
+                if ok {
+                    let id = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 35)]), as: UTF8.self)
+                    if !found.contains(id) { found.append(id) }
+                    i += 35
+                    continue
+                }
+            }
+            i += 1
+        }
+        return found
+    }
+
+    @inline(__always) static func isLowerHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) }
+    @inline(__always) private static func isIDByte(_ c: UInt8) -> Bool {
+        (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
+    }
+    @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+}
+
+extension Substring {
+    var trimmingSpaces: String {
+        var s = self[...]
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// The X-Ray daemon's UDP datagram: a JSON header line (`{"format":"json","version":1}`), `\n`, one segment document.
+/// The header is parsed as the daemon parses it: JSON, `format` equal to "json" ignoring case, `version` 1.
+package enum DaemonDatagram {
+    package enum Rejection: Error, Equatable, Sendable {
+        case missingHeaderOrSegment
+        case invalidHeader
+    }
+
+    /// The document part of a datagram, or why the daemon would drop it.
+    package static func document(_ datagram: UnsafeRawBufferPointer) -> Result<UnsafeRawBufferPointer, Rejection> {
+        guard let nl = datagram.firstIndex(of: UInt8(ascii: "\n")) else { return .failure(.missingHeaderOrSegment) }
+        let header = UnsafeRawBufferPointer(rebasing: datagram[..<nl])
+        var body = UnsafeRawBufferPointer(rebasing: datagram[(nl + 1)...])
+        while let last = body.last, last == 0x20 || last == 0x0A || last == 0x0D || last == 0x09 {
+            body = UnsafeRawBufferPointer(rebasing: body[..<(body.count - 1)])
+        }
+        guard !body.isEmpty else { return .failure(.missingHeaderOrSegment) }
+        guard let value = try? JSONValue.parse(header),
+              value["format"]?.string?.lowercased() == "json", value["version"]?.number == 1
+        else { return .failure(.invalidHeader) }
+        return .success(body)
+    }
+}

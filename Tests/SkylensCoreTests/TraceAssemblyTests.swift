@@ -1,0 +1,180 @@
+import Testing
+@testable import SkylensCore
+
+/// Trace assembly, one adjuster per concern, and the summary facts computed from the result.
+struct TraceAssemblyTests {
+    static let trace = "1-5759e988-bd862e3fe1be46a994272793"
+    static let now: Int64 = 1_465_500_000
+
+    static func segment(_ json: String) throws -> Segment {
+        try Segment.parse(JSONValue.parse(json), nowSeconds: now)
+    }
+
+    /// api (EC2) → calls backend over HTTP (subsegment 1111…, downstream segment sent by backend, 0.2 s clock skew)
+    /// and DynamoDB (no segment: inferred); backend streams one subsegment independently.
+    static func documents() throws -> [Segment] {
+        [
+            try segment("""
+            {"trace_id":"\(trace)","id":"a000000000000001","name":"api","origin":"AWS::EC2::Instance",
+             "start_time":100.0,"end_time":101.0,"http":{"request":{"method":"GET","url":"https://api/x"},"response":{"status":200}},
+             "annotations":{"customer":"c42","tier":2},"user":"alice",
+             "subsegments":[
+               {"id":"1111111111111111","name":"backend","namespace":"remote","start_time":100.1,"end_time":100.6,
+                "http":{"request":{"traced":true},"response":{"status":500}},"fault":true},
+               {"id":"2222222222222222","name":"DynamoDB","namespace":"aws","start_time":100.7,"end_time":100.8,
+                "aws":{"operation":"GetItem"}}]}
+            """),
+            // The backend's clock runs 0.2 s ahead: its segment would start before the caller's call ended... after.
+            try segment("""
+            {"trace_id":"\(trace)","id":"b000000000000001","parent_id":"1111111111111111","name":"backend",
+             "start_time":100.35,"end_time":100.75,"fault":true,"http":{"response":{"status":500}},
+             "cause":{"exceptions":[{"id":"e000000000000001","type":"KeyError","message":"boom"}]}}
+            """),
+            try segment("""
+            {"trace_id":"\(trace)","id":"c000000000000001","type":"subsegment","parent_id":"b000000000000001","name":"query",
+             "start_time":100.4,"in_progress":true}
+            """),
+            try segment("""
+            {"trace_id":"\(trace)","id":"c000000000000001","type":"subsegment","parent_id":"b000000000000001","name":"query",
+             "start_time":100.4,"end_time":100.5,"fault":true}
+            """),
+        ]
+    }
+
+    @Test func subsegmentsMergeUnderTheirParentAndCompleteVersionsWin() throws {
+        let t = TraceAssembler.assemble(id: Self.trace, documents: try Self.documents())
+        let backend = try #require(t.segments.first { $0.id == "b000000000000001" })
+        #expect(backend.subsegments.map(\.id) == ["c000000000000001"])
+        #expect(backend.subsegments[0].inProgress == false)
+        #expect(t.orphans.isEmpty)
+    }
+
+    @Test func inferredSegmentOnlyForCallsWithoutTheirOwnSegment() throws {
+        let t = TraceAssembler.assemble(id: Self.trace, documents: try Self.documents())
+        let inferred = t.segments.filter(\.inferred)
+        #expect(inferred.map(\.name) == ["DynamoDB"])
+        #expect(inferred[0].parentID == "2222222222222222")
+        #expect(ServiceID(inferred[0]) == ServiceID(name: "DynamoDB", type: "AWS::DynamoDB"))
+    }
+
+    @Test func clockSkewMovesTheDownstreamSegmentInsideItsCall() throws {
+        let t = TraceAssembler.assemble(id: Self.trace, documents: try Self.documents())
+        let backend = try #require(t.segments.first { $0.id == "b000000000000001" })
+        // Call 100.1–100.6 (0.5 s), backend 0.4 s: centred at 100.15–100.55, its subsegment moved with it.
+        #expect(abs(backend.startTime - 100.15) < 1e-9)
+        #expect(abs(backend.endTime! - 100.55) < 1e-9)
+        #expect(abs(backend.subsegments[0].startTime - 100.2) < 1e-9)
+        #expect(abs((t.skewCorrections["b000000000000001"] ?? 0) + 0.2) < 1e-9)
+    }
+
+    @Test func factsDescribeTheTrace() throws {
+        let facts = TraceFacts(TraceAssembler.assemble(id: Self.trace, documents: try Self.documents()))
+        #expect(facts.duration == 1.0)
+        #expect(facts.responseTime == 1.0)
+        #expect(facts.http?.status == 200)
+        #expect(!facts.hasFault && facts.ok && !facts.isPartial)
+        #expect(facts.users == ["alice"])
+        #expect(facts.annotations.map(\.key) == ["customer", "tier"])
+        #expect(facts.services.map(\.id.name) == ["api", "DynamoDB", "backend"])
+        #expect(facts.services[0].root)
+        #expect(Set(facts.edges.map { "\($0.source.name)->\($0.destination.name)" }) == ["api->backend", "api->DynamoDB"])
+        #expect(facts.edges.first { $0.destination.name == "backend" }?.fault == true)
+        // The fault started in the backend's "query" subsegment: the root cause path is api → backend.
+        let cause = try #require(facts.faultRootCauses.first)
+        #expect(cause.services.map(\.id.name) == ["api", "backend"])
+        #expect(cause.services.last?.entityPath.map(\.name) == ["backend", "query"])
+        #expect(cause.clientImpacting == false)
+        #expect(facts.graph.filter { $0.source != nil }.count == 2)
+    }
+
+    @Test func missingParentOrInProgressMakesATracePartial() throws {
+        var docs = try Self.documents()
+        docs.removeFirst()
+        #expect(TraceFacts(TraceAssembler.assemble(id: Self.trace, documents: docs)).isPartial)
+        let open = try Self.segment("""
+        {"trace_id":"\(Self.trace)","id":"d000000000000001","name":"api","start_time":100.0,"in_progress":true}
+        """)
+        let t = TraceAssembler.assemble(id: Self.trace, documents: [open])
+        #expect(TraceFacts(t).isPartial)
+        #expect(TraceFacts(t).responseTime == nil)
+    }
+
+    @Test func spanLinksJoinAnAsyncConsumer() throws {
+        var docs = try Self.documents()
+        docs.append(try Self.segment("""
+        {"trace_id":"1-5759e989-000000000000000000000001","id":"f000000000000001","name":"worker","origin":"AWS::Lambda::Function",
+         "start_time":102.0,"end_time":102.5,"links":[{"trace_id":"\(Self.trace)","id":"2222222222222222"}]}
+        """))
+        let t = TraceAssembler.assemble(id: Self.trace, documents: docs)
+        #expect(t.asyncParents["f000000000000001"] == "2222222222222222")
+        let facts = TraceFacts(t)
+        #expect(facts.edges.contains { $0.source.name == "api" && $0.destination.name == "worker" && $0.async })
+        #expect(facts.linkedTraceIDs == ["1-5759e989-000000000000000000000001"])
+        #expect(facts.duration == 2.5)
+    }
+
+    @Test func invalidDocumentsAreRefusedWithAReason() throws {
+        func code(_ json: String) -> String? {
+            do { _ = try Self.segment(json); return nil } catch { return (error as? SegmentError)?.code }
+        }
+        let t = Self.trace
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1}"#) == "MissingEndTime")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"in_progress":true}"#) == "InvalidEndTime")
+        #expect(code(#"{"trace_id":"\#(t)","id":"A000000000000001","name":"x","start_time":1,"end_time":2}"#) == "InvalidId")
+        #expect(code(#"{"trace_id":"1-00000001-000000000000000000000001","id":"a000000000000001","name":"x","start_time":1,"end_time":2}"#) == "InvalidTraceId")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"bad!","start_time":1,"end_time":2}"#) == "InvalidName")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"annotations":{"a":[1]}}"#) == "InvalidAnnotations")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","type":"subsegment","name":"x","start_time":1,"end_time":2}"#) == "MissingParentId")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"subsegments":[{"id":"zz"}]}"#) == "InvalidId")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1.5e0,"end_time":2.0E0}"#) == nil)
+    }
+
+    @Test func traceIDsAreFoundInLogLines() {
+        let line = "REPORT RequestId: 1\tDuration: 2 ms\t\nXRAY TraceId: 1-5759e988-bd862e3fe1be46a994272793\tSegmentId: 70de5b6f19ff9a0a"
+        let json = #"{"level":"INFO","xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793","time":"2026-11-26"}"#
+        for text in [line, json, "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"] {
+            let found = Array(text.utf8).withUnsafeBytes { TraceIdentifiers.traceIDs(in: $0) }
+            #expect(found == ["1-5759e988-bd862e3fe1be46a994272793"])
+        }
+        let none = Array("2026-11-26 11-2aaaaaaa-bbb x1-5759e988-bd862e3fe1be46a994272793".utf8).withUnsafeBytes { TraceIdentifiers.traceIDs(in: $0) }
+        #expect(none.isEmpty)
+    }
+}
+
+/// Filter expressions beyond the conformance corpus: errors, service/edge scopes, root causes, index terms.
+struct FilterExpressionTests {
+    @Test(arguments: [
+        "responsetime >", "responsetime > \"x\"", "http.url > 5", "fault = 1", "service(", "edge(\"a\")", "annotation.a-b = 1",
+        "bogus", "responsetime > 5 AND", "(ok", "rootcause.fault.bogus { name = \"x\" }", "rootcause.fault.service", "ok ok",
+        "service() { user = \"x\" }", "\"unterminated", "name = \"x\"",
+    ])
+    func invalidExpressionsAreErrors(_ text: String) {
+        #expect(throws: FilterExpressionError.self) { try FilterExpression.parse(text) }
+    }
+
+    @Test func evaluatesOverAssembledTraces() throws {
+        let facts = TraceFacts(TraceAssembler.assemble(id: TraceAssemblyTests.trace, documents: try TraceAssemblyTests.documents()))
+        func matches(_ text: String) throws -> Bool { try FilterExpression.parse(text).matches(facts) }
+        #expect(try matches("annotation.customer = \"c42\" AND annotation.tier >= 2"))
+        #expect(try !matches("annotation.customer = \"c43\""))
+        #expect(try matches("service(\"backend\") { fault }"))
+        #expect(try !matches("service(\"api\") { fault }"))
+        #expect(try matches("service(id(name: \"DynamoDB\", type: \"AWS::DynamoDB\"))"))
+        #expect(try matches("edge(\"api\", \"backend\") { fault AND responsetime < 1 }"))
+        #expect(try matches("rootcause.fault.service { name = \"backend\" AND last }"))
+        #expect(try !matches("rootcause.fault.service { name = \"api\" AND last }"))
+        #expect(try matches("rootcause.fault.exception { message CONTAINS \"boo\" AND name = \"KeyError\" }"))
+        #expect(try matches("rootcause.fault.entity { name = \"query\" AND last }"))
+        // The slowest path: api's call to backend, then backend itself.
+        #expect(try matches("rootcause.responsetime.service { last and name = \"backend\" }"))
+        #expect(try !matches("rootcause.responsetime.service { last and type = \"AWS::EC2::Instance\" }"))
+        #expect(try matches("NOT error && !partial && http.method = \"GET\" && user BEGINSWITH \"al\""))
+        #expect(try matches("http.url ENDSWITH \"/x\" OR fault"))
+    }
+
+    @Test func indexTermsComeFromTopLevelConjunctions() throws {
+        let e = try FilterExpression.parse("annotation.customer = \"c42\" AND service(\"api\") AND (annotation.x = 1 OR ok)")
+        #expect(e.indexTerms == [.annotation(key: "customer", value: .string("c42")), .service(name: "api")])
+        #expect(try FilterExpression.parse("annotation.a = 1 OR annotation.b = 2").indexTerms.isEmpty)
+    }
+}
