@@ -14,17 +14,24 @@ BINARY = ROOT / ".build" / "debug" / "skylens"
 
 
 class Collector:
-    def __init__(self):
+    def __init__(self, rules_dir=None):
         if not BINARY.exists():
             raise RuntimeError(f"{BINARY} is missing: run `swift build` first")
         self.data_dir = tempfile.mkdtemp(prefix="skylens-compat-")
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--port", "0", "--data-dir", self.data_dir, "--log-level", "info"],
+            [str(BINARY), "serve", "--port", "0", "--xray-port", "0", "--data-dir", self.data_dir, "--log-level", "info"]
+            + (["--rules-dir", str(rules_dir)] if rules_dir else []),
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.port = None
+        self.xray_port = None
         for line in self.process.stderr:
-            match = re.search(r"listening on [^ ]*:(\d+)", line)
+            # The start-up line names the X-Ray daemon port; the HTTP server then reports the port it bound (the
+            # daemon port's TCP side reports its own, which is skipped).
+            match = re.search(r"xray\.address=[^ ]*:(\d+)", line)
             if match:
+                self.xray_port = int(match.group(1))
+            match = re.search(r"listening on [^ ]*:(\d+)", line)
+            if match and int(match.group(1)) != self.xray_port:
                 self.port = int(match.group(1))
                 break
         if self.port is None:

@@ -105,9 +105,12 @@ package struct RuleFileParser {
                     try subscription(id, properties, at: value, symbols: symbols, into: &rules)
                 case "AWS::CloudWatch::Alarm":
                     try alarm(id, properties, at: value, symbols: symbols, into: &rules)
+                case "AWS::XRay::SamplingRule":
+                    try samplingRule(id, properties, at: value, symbols: symbols, into: &rules)
                 default:
                     throw fail(resource["Type"] ?? value, "\(type) is not supported by Skylens yet (supported: AWS::Logs::LogGroup, "
-                        + "AWS::Logs::MetricFilter, AWS::SNS::Topic, AWS::SNS::Subscription, AWS::CloudWatch::Alarm)")
+                        + "AWS::Logs::MetricFilter, AWS::SNS::Topic, AWS::SNS::Subscription, AWS::CloudWatch::Alarm, "
+                        + "AWS::XRay::SamplingRule)")
                 }
             } catch let d as RuleDiagnostic {
                 diagnostics.append(d)
@@ -228,6 +231,32 @@ package struct RuleFileParser {
             let at = p.first { key, _ in key.string.map { error.message.contains($0) } ?? false }?.key ?? node
             throw fail(at, "\(id): \(error.message)")
         }
+    }
+
+    /// `Properties: { SamplingRule: { RuleName, Priority, FixedRate, ReservoirSize, ServiceName, … } }`.
+    private func samplingRule(_ id: String, _ p: Node.Mapping, at node: Node, symbols: Symbols, into rules: inout RuleSet) throws {
+        guard let r = p["SamplingRule"]?.mapping else { throw fail(node, "\(id): SamplingRule is required") }
+        func number(_ key: String) throws -> Double {
+            guard let n = r[key], let v = n.float else { throw fail(p["SamplingRule"] ?? node, "\(id): \(key) is required (a number)") }
+            return v
+        }
+        let name = try r["RuleName"].map { try value($0, symbols) } ?? id
+        var rule = SamplingRule(name: name, priority: Int(try number("Priority")), fixedRate: try number("FixedRate"),
+                                reservoirSize: Int(try number("ReservoirSize")))
+        rule.serviceName = try r["ServiceName"].map { try value($0, symbols) } ?? "*"
+        rule.serviceType = try r["ServiceType"].map { try value($0, symbols) } ?? "*"
+        rule.host = try r["Host"].map { try value($0, symbols) } ?? "*"
+        rule.httpMethod = try r["HTTPMethod"].map { try value($0, symbols) } ?? "*"
+        rule.urlPath = try r["URLPath"].map { try value($0, symbols) } ?? "*"
+        rule.resourceARN = try r["ResourceARN"].map { try value($0, symbols) } ?? "*"
+        for (k, v) in r["Attributes"]?.mapping ?? [:] {
+            if let key = k.string { rule.attributes[key] = try value(v, symbols) }
+        }
+        if let problem = rule.problem { throw fail(p["SamplingRule"] ?? node, "\(id): \(problem)") }
+        guard !rules.samplingRules.contains(where: { $0.name == rule.name }) else {
+            throw fail(node, "\(id): a sampling rule named \(rule.name) is already declared")
+        }
+        rules.samplingRules.append(rule)
     }
 
     /// A property as a protocol-neutral document, intrinsic functions resolved; scalars stay untyped text, read as the

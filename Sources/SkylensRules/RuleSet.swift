@@ -28,6 +28,8 @@ package struct RuleSet: Sendable {
     package var topics: [Topic] = []
     package var subscriptions: [Subscription] = []
     package var alarms: [MetricAlarm] = []
+    /// X-Ray sampling rules served to the SDKs (besides the default rule).
+    package var samplingRules: [SamplingRule] = []
 
     package init() {}
 }

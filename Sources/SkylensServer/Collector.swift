@@ -18,6 +18,9 @@ package struct Collector: Sendable {
     package let writer: GroupCommitWriter
     /// The port the HTTP server bound, once it is running (useful with port 0).
     package let boundPort: LockedState<Int?>
+    /// The X-Ray daemon port (UDP and TCP), resolved when configured as 0.
+    package let xrayPort: Int
+    package let traces: SQLiteTraceStore
     package let services: [any Service]
     let logger: Logger
 
@@ -53,14 +56,22 @@ package struct Collector: Sendable {
         let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter) { datums in
             await alarmEngine.metricsChanged(datums.map(\.series))
         }
+        let traces = SQLiteTraceStore(database: database)
+        let traceWriter = TraceWriter(store: traces, wallClock: wallClock, logger: logger)
+        let xray = XRayAPI(store: traces, writer: traceWriter,
+                           sampling: SamplingService(rules: rules.samplingRules, loadedAt: Double(wallClock.nowMillis() / 1000)),
+                           wallClock: wallClock, region: configuration.region, account: configuration.accountID)
+        // The daemon's UDP socket is bound here, so its port (when configured as 0) is the TCP side's port too.
+        let daemon = try XRayDaemon(host: configuration.host, port: configuration.xrayPort, writer: traceWriter, wallClock: wallClock,
+                                    logger: logger)
         let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
-                           metrics: committingMetrics,
+                           metrics: committingMetrics, traces: traces,
                            wallClock: wallClock, region: configuration.region, accountID: configuration.accountID, logger: logger)
         let cloudWatch = CloudWatchAPI(store: committingMetrics, wallClock: wallClock, alarms: alarms, region: configuration.region,
                                        account: configuration.accountID)
         let alarmScheduler = AlarmScheduler(engine: alarmEngine, clock: ContinuousClock(), wallClock: wallClock,
                                             interval: configuration.alarmInterval)
-        let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, sns: SNSAPI(notifier: notifier),
+        let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, sns: SNSAPI(notifier: notifier), xray: xray,
                                      liveTail: LiveTailEndpoint(store: store, liveTail: liveTail), startedAt: wallClock.nowMillis(),
                                      logger: logger)
         let app = Application(
@@ -71,18 +82,25 @@ package struct Collector: Sendable {
             },
             logger: logger
         )
+        // The daemon port's TCP side: the same routes (the SDKs' sampling polls, and any X-Ray API call).
+        let xrayApp = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: daemon.port), serverName: "Skylens X-Ray daemon"),
+            logger: logger
+        )
         let maintenance = LogMaintenanceService(
-            store: store, metrics: metrics, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
+            store: store, metrics: metrics, traces: traces, traceRetention: configuration.traceRetention, clock: ContinuousClock(), wallClock: wallClock, interval: configuration.maintenanceInterval,
             sealAge: configuration.sealAge, retentionInterval: configuration.retentionInterval, logger: logger)
         // ServiceGroup stops services in reverse order: live tails end first (so their open responses complete), then
-        // the HTTP server (no new requests), then the alarm scheduler, the delivery service (what it has not sent stays
-        // in the outbox) and maintenance, then the log writer and the metric writer, which commit whatever is still
-        // pending (the log writer before the metric writer, whose datums it may produce).
+        // the HTTP servers and the X-Ray daemon (no new requests; datagrams already received are written), then the
+        // trace writer, the alarm scheduler, the delivery service (what it has not sent stays in the outbox) and
+        // maintenance, then the log writer and the metric writer, which commit whatever is still pending (the log
+        // writer before the metric writer, whose datums it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
-                         boundPort: boundPort,
-                         services: [metricWriter, writer, maintenance, deliveries, alarmScheduler,
+                         boundPort: boundPort, xrayPort: daemon.port, traces: traces,
+                         services: [metricWriter, writer, maintenance, deliveries, alarmScheduler, traceWriter,
                                     RulesService(store: store, rules: rules, notifier: notifier, alarms: alarms, wallClock: wallClock, logger: logger),
-                                    app, LiveTailCloser(liveTail: liveTail)], logger: logger)
+                                    daemon, xrayApp, app, LiveTailCloser(liveTail: liveTail)], logger: logger)
     }
 
     /// The service group that runs the collector; `triggerGracefulShutdown()` on it stops it as SIGTERM would.

@@ -5,6 +5,8 @@ package struct CollectorConfiguration: Sendable {
     package var host = "127.0.0.1"
     /// 0 picks a free port (tests); the bound port is in `Collector.port` once running.
     package var port = 4566
+    /// The X-Ray daemon port (UDP segments; TCP for the SDKs' sampling polls and the X-Ray API); 0 picks a free one.
+    package var xrayPort = 2000
     package var dataDirectory = CollectorConfiguration.defaultDataDirectory
     package var rulesDirectory = "rules"
     package var region = "us-east-1"
@@ -23,6 +25,8 @@ package struct CollectorConfiguration: Sendable {
     package var deliveryInterval: Duration = .milliseconds(200)
     /// How long one delivery attempt may take (SNS allows 15 seconds).
     package var deliveryTimeout: Duration = .seconds(15)
+    /// How long traces are kept.
+    package var traceRetention: Duration = .seconds(30 * 86_400)
     /// How often expired data is swept.
     package var retentionInterval: Duration = .seconds(60)
 

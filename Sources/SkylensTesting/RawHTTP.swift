@@ -42,9 +42,10 @@ extension TestCollector {
         return try await send(request)
     }
 
-    /// POSTs `body` to one of the collector's own endpoints (`/_skylens/…`).
-    package func post(path: String, body: String) async throws -> RawResponse {
-        var request = HTTPClientRequest(url: endpoint + path)
+    /// POSTs `body` to a path: one of the collector's own endpoints (`/_skylens/…`), or a rest-json API (X-Ray); on
+    /// the HTTP port, or on another of the collector's ports (the X-Ray daemon's TCP side).
+    package func post(path: String, body: String, port: Int? = nil) async throws -> RawResponse {
+        var request = HTTPClientRequest(url: "http://127.0.0.1:\(port ?? self.port)" + path)
         request.method = .POST
         request.body = .bytes(Array(body.utf8))
         return try await send(request)

@@ -27,6 +27,7 @@ package struct TestCollector: Sendable {
     ) async throws -> T {
         var config = CollectorConfiguration()
         config.port = 0
+        config.xrayPort = 0
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-test-\(UUID().uuidString)").path
         config.dataDirectory = scratch
         // No rules unless a test asks for some: the repository's rules/ must not leak into tests.

@@ -14,6 +14,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port for the AWS APIs and the collector's own endpoints (env SKYLENS_PORT).")
     var port: Int?
 
+    @Option(name: .customLong("xray-port"), help: "X-Ray daemon port: UDP segments, TCP sampling and X-Ray API (env SKYLENS_XRAY_PORT; default 2000).")
+    var xrayPort: Int?
+
     @Option(name: .customLong("data-dir"), help: "Directory of the SQLite database (env SKYLENS_DATA_DIR; default ~/.local/share/skylens).")
     var dataDir: String?
 
@@ -34,6 +37,10 @@ struct Serve: AsyncParsableCommand {
             guard (0...65_535).contains(p) else { throw ValidationError("--port must be between 0 and 65535") }
             config.port = p
         }
+        if let p = xrayPort ?? env["SKYLENS_XRAY_PORT"].flatMap(Int.init) {
+            guard (0...65_535).contains(p) else { throw ValidationError("--xray-port must be between 0 and 65535") }
+            config.xrayPort = p
+        }
         config.dataDirectory = dataDir ?? env["SKYLENS_DATA_DIR"] ?? config.dataDirectory
         config.rulesDirectory = rulesDir ?? env["SKYLENS_RULES_DIR"] ?? config.rulesDirectory
         config.region = region ?? env["SKYLENS_REGION"] ?? config.region
@@ -45,7 +52,8 @@ struct Serve: AsyncParsableCommand {
 
         let collector = try Collector.build(configuration: config, logger: logger)
         logger.info("skylens collector starting", metadata: [
-            "address": "\(config.host):\(config.port)", "data.dir": "\(config.dataDirectory)", "region": "\(config.region)",
+            "address": "\(config.host):\(config.port)", "xray.address": "\(config.host):\(collector.xrayPort)",
+            "data.dir": "\(config.dataDirectory)", "region": "\(config.region)",
         ])
         try await collector.run()
         logger.info("skylens collector stopped")

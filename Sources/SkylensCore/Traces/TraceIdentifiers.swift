@@ -1,3 +1,5 @@
+import CByteSearch
+
 /// X-Ray's identifiers and the tracing header, validated as the X-Ray documentation states them
 /// (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html).
 package enum TraceIdentifiers {
@@ -57,26 +59,25 @@ package enum TraceIdentifiers {
     package static func traceIDs(in bytes: UnsafeRawBufferPointer) -> [String] {
         var found: [String] = []
         let n = bytes.count
-        guard n >= 35 else { return found }
+        guard n >= 35, let base = bytes.baseAddress else { return found }
         var i = 0
-        while i + 35 <= n {
-            // Cheapest anchor: the dash after the 8 time digits, preceded by "1-" ten bytes earlier.
-            if bytes[i] == UInt8(ascii: "1"), bytes[i + 1] == UInt8(ascii: "-"), bytes[i + 10] == UInt8(ascii: "-"),
-               i == 0 || !isIDByte(bytes[i - 1]), i + 35 == n || !isIDByte(bytes[i + 35]) {
-                var ok = true
-                for j in (i + 2)..<(i + 10) where !isLowerHex(bytes[j]) { ok = false; break }
-                if ok { for j in (i + 11)..<(i + 35) where !isLowerHex(bytes[j]) { ok = false; break } }
-                if ok {
-                    let id = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[i..<(i + 35)]), as: UTF8.self)
-                    if !found.contains(id) { found.append(id) }
-                    i += 35
-                    continue
-                }
+        // "1-" anchors found with memmem (most log lines have none), then the shape checked byte by byte.
+        while i + 35 <= n, let hit = skylens_memmem(base + i, n - i, anchor.utf8Start, 2) {
+            let at = base.distance(to: hit)
+            guard at + 35 <= n else { break }
+            if bytes[at + 10] == UInt8(ascii: "-"), at == 0 || !isIDByte(bytes[at - 1]), at + 35 == n || !isIDByte(bytes[at + 35]),
+               (at + 2..<at + 10).allSatisfy({ isLowerHex(bytes[$0]) }), (at + 11..<at + 35).allSatisfy({ isLowerHex(bytes[$0]) }) {
+                let id = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 35)]), as: UTF8.self)
+                if !found.contains(id) { found.append(id) }
+                i = at + 35
+            } else {
+                i = at + 1
             }
-            i += 1
         }
         return found
     }
+
+    private static let anchor: StaticString = "1-"
 
     @inline(__always) static func isLowerHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) }
     @inline(__always) private static func isIDByte(_ c: UInt8) -> Bool {

@@ -17,9 +17,17 @@ enum AWSRouter {
     static let amzJSON10 = "application/x-amz-json-1.0"
     static let formContentType = "application/x-www-form-urlencoded"
 
-    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, liveTail: LiveTailEndpoint, startedAt: Int64,
-                      logger: Logger) -> Router<BasicRequestContext> {
+    static let errorTypeHeader = HTTPField.Name("x-amzn-ErrorType")!
+
+    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, xray: XRayAPI, liveTail: LiveTailEndpoint,
+                      startedAt: Int64, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
+        // X-Ray (rest-json): one POST path per operation.
+        for (path, operation) in XRayAPI.operations {
+            router.post(.init(stringLiteral: path)) { request, _ -> Response in
+                await xrayJSON(xray, operation: operation, request: request, logger: logger)
+            }
+        }
         router.post("/") { request, context -> Response in
             let requestID = UUID().uuidString.lowercased()
             var request = request
@@ -138,6 +146,35 @@ enum AWSRouter {
             }
         }
         return router
+    }
+
+    /// rest-json for X-Ray: errors carry their code in `x-amzn-ErrorType` and a `{"message": …}` body.
+    static func xrayJSON(_ api: XRayAPI, operation: String, request: Request, logger: Logger) async -> Response {
+        let requestID = UUID().uuidString.lowercased()
+        var request = request
+        do {
+            var bytes = Array(try await request.collectBody(upTo: maxBodyBytes).readableBytesView)
+            if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
+            let document: WireValue
+            do {
+                document = bytes.isEmpty ? .map([]) : try WireValue.parseJSON(bytes)
+            } catch {
+                throw XRayError.invalid("The request body is not valid JSON: \(error)")
+            }
+            let out = try await api.handle(operation: operation, body: document)
+            return json(out.jsonBytes, status: .ok, requestID: requestID, contentType: "application/json")
+        } catch let error as XRayError {
+            if error.code.status >= 500 { logger.error("x-ray request failed", metadata: ["operation": "\(operation)", "error": "\(error)"]) }
+            var response = json(error.body.jsonBytes, status: .init(code: error.code.status), requestID: requestID,
+                                contentType: "application/json")
+            response.headers[errorTypeHeader] = error.code.rawValue
+            return response
+        } catch {
+            let wire = XRayError.invalid("Request body too large or unreadable: \(error)")
+            var response = json(wire.body.jsonBytes, status: .badRequest, requestID: requestID, contentType: "application/json")
+            response.headers[errorTypeHeader] = wire.code.rawValue
+            return response
+        }
     }
 
     /// AWS JSON 1.0 for CloudWatch, with the query-compatible error header.

@@ -2,11 +2,14 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Seals hot events into compressed blocks, flushes the metric journal into its buckets, and sweeps log and metric
-/// data past retention, on an injected clock.
+/// Seals hot events into compressed blocks, flushes the metric journal into its buckets, and sweeps log, metric and
+/// trace data past retention, on an injected clock.
 package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let store: any LogStore
     let metrics: (any MetricStore)?
+    let traces: (any TraceStore)?
+    /// How long traces are kept (X-Ray keeps them 30 days).
+    let traceRetention: Duration
     let clock: C
     let wallClock: any WallClock
     let interval: Duration
@@ -14,10 +17,13 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
     let retentionInterval: Duration
     let logger: Logger
 
-    package init(store: any LogStore, metrics: (any MetricStore)? = nil, clock: C, wallClock: any WallClock, interval: Duration,
+    package init(store: any LogStore, metrics: (any MetricStore)? = nil, traces: (any TraceStore)? = nil,
+                 traceRetention: Duration = .seconds(30 * 86_400), clock: C, wallClock: any WallClock, interval: Duration,
                  sealAge: Duration, retentionInterval: Duration, logger: Logger) {
         self.store = store
         self.metrics = metrics
+        self.traces = traces
+        self.traceRetention = traceRetention
         self.clock = clock
         self.wallClock = wallClock
         self.interval = interval
@@ -47,6 +53,10 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
                 if let metrics {
                     let buckets = try await metrics.sweepExpired(now: now)
                     if buckets > 0 { logger.info("metric retention rolled up or removed buckets", metadata: ["buckets": "\(buckets)"]) }
+                }
+                if let traces {
+                    let removed = try await traces.deleteTraces(before: Double(now - traceRetention.milliseconds) / 1000)
+                    if removed > 0 { logger.info("trace retention removed traces", metadata: ["traces": "\(removed)"]) }
                 }
             }
         } catch {

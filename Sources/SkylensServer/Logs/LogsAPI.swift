@@ -14,17 +14,20 @@ package struct LogsAPI: Sendable {
     let writer: GroupCommitWriter
     let metricFilters: MetricFilterRegistry
     let metrics: any MetricStore
+    /// Where log events that name X-Ray trace ids are linked to their traces.
+    let traces: (any TraceStore)?
     let logger: Logger
     let wallClock: any WallClock
     let region: String
     let accountID: String
 
     package init(store: any LogStore, writer: GroupCommitWriter, metricFilters: MetricFilterRegistry, metrics: any MetricStore,
-                 wallClock: any WallClock, region: String, accountID: String, logger: Logger) {
+                 traces: (any TraceStore)? = nil, wallClock: any WallClock, region: String, accountID: String, logger: Logger) {
         self.store = store
         self.writer = writer
         self.metricFilters = metricFilters
         self.metrics = metrics
+        self.traces = traces
         self.logger = logger
         self.wallClock = wallClock
         self.region = region
@@ -193,8 +196,29 @@ package struct LogsAPI: Sendable {
             } catch {
                 logger.error("publishing metrics from log events failed", metadata: ["log.group": "\(group)", "error": "\(error)"])
             }
+            do {
+                try await linkTraces(group: group, stream: stream, events: events)
+            } catch {
+                logger.error("linking log events to traces failed", metadata: ["log.group": "\(group)", "error": "\(error)"])
+            }
         }
         return LogsResponses.putLogEvents(nextSequenceToken: nextToken, rejected: decision.rejected)
+    }
+
+    /// Records which events name X-Ray trace ids (REPORT's `XRAY TraceId`, Powertools' `xray_trace_id`, a logged
+    /// `X-Amzn-Trace-Id`), so a trace shows its log lines and a log line leads to its trace.
+    func linkTraces(group: String, stream: String, events: LogBatch) async throws {
+        guard let traces else { return }
+        var references: [TraceLogReference] = []
+        events.bytes.withUnsafeBytes { all in
+            for i in 0..<events.count {
+                let message = UnsafeRawBufferPointer(rebasing: all[events.offsets[i]..<events.offsets[i + 1]])
+                for id in TraceIdentifiers.traceIDs(in: message) {
+                    references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: events.timestamps[i]))
+                }
+            }
+        }
+        try await traces.addLogReferences(references)
     }
 
     func getLogEvents(_ body: [UInt8]) async throws -> [UInt8] {

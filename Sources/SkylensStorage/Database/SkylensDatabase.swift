@@ -185,6 +185,71 @@ package final class SkylensDatabase: Sendable {
                 CREATE INDEX delivery_due ON delivery (dead, next_attempt);
                 """)
         }
+        migrator.registerMigration("v7-traces") { db in
+            try db.execute(sql: """
+                -- X-Ray documents as sent, compressed with the log store's block codec (one block per commit).
+                CREATE TABLE trace_block (
+                    id INTEGER PRIMARY KEY,
+                    created INTEGER NOT NULL,
+                    bytes BLOB NOT NULL
+                );
+                -- The current version of each (sub)segment document: its block and position there.
+                CREATE TABLE trace_segment (
+                    trace_id TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    in_progress INTEGER NOT NULL,
+                    block_id INTEGER NOT NULL,
+                    position INTEGER NOT NULL,
+                    PRIMARY KEY (trace_id, id)
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_segment_by_block ON trace_segment (block_id);
+                -- One row per trace: its facts (TraceFacts as JSON), recomputed when a document of it arrives.
+                CREATE TABLE trace (
+                    trace_id TEXT PRIMARY KEY,
+                    start REAL NOT NULL,
+                    end REAL NOT NULL,
+                    trace_time INTEGER NOT NULL,
+                    facts BLOB NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_by_start ON trace (start, trace_id);
+                CREATE INDEX trace_by_end ON trace (end);
+                -- Index terms of filter expressions: "a:<key>=<typed value>" for annotations, "s:<name>" for services.
+                CREATE TABLE trace_term (
+                    term TEXT NOT NULL,
+                    start REAL NOT NULL,
+                    trace_id TEXT NOT NULL,
+                    PRIMARY KEY (term, start, trace_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_term_by_trace ON trace_term (trace_id);
+                -- Trace ids joined into another trace by an async link.
+                CREATE TABLE trace_alias (
+                    trace_id TEXT PRIMARY KEY,
+                    root_trace_id TEXT NOT NULL
+                ) WITHOUT ROWID;
+                -- The live service map: per minute, a service's own requests (source '') or an edge's calls.
+                CREATE TABLE service_stat (
+                    minute INTEGER NOT NULL,
+                    source TEXT NOT NULL,
+                    destination TEXT NOT NULL,
+                    ok INTEGER NOT NULL,
+                    error INTEGER NOT NULL,
+                    throttle INTEGER NOT NULL,
+                    fault INTEGER NOT NULL,
+                    total_ms INTEGER NOT NULL,
+                    histogram TEXT NOT NULL,
+                    PRIMARY KEY (minute, source, destination)
+                ) WITHOUT ROWID;
+                -- Log events that name a trace id.
+                CREATE TABLE trace_log (
+                    trace_id TEXT NOT NULL,
+                    log_group TEXT NOT NULL,
+                    log_stream TEXT NOT NULL,
+                    timestamp INTEGER NOT NULL,
+                    PRIMARY KEY (trace_id, log_group, log_stream, timestamp)
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_log_by_time ON trace_log (timestamp);
+                """)
+        }
         return migrator
     }
 }

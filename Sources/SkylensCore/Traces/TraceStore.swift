@@ -1,0 +1,155 @@
+/// A validated document on its way to the store: what was parsed, and the text as sent (BatchGetTraces returns it).
+package struct SegmentDocument: Sendable {
+    package var segment: Segment
+    package var text: String
+
+    package init(segment: Segment, text: String) {
+        self.segment = segment
+        self.text = text
+    }
+}
+
+/// A stored trace: its documents as sent, and its facts.
+package struct StoredTrace: Sendable {
+    package var facts: TraceFacts
+    /// (segment id, document text) in arrival order, in-progress versions replaced.
+    package var documents: [(id: String, text: String)]
+
+    package init(facts: TraceFacts, documents: [(id: String, text: String)]) {
+        self.facts = facts
+        self.documents = documents
+    }
+}
+
+/// GetTraceSummaries' `TimeRangeType`: the trace id's time, any segment's time (`Event`), or the root's (`Service`).
+package enum TraceTimeRange: String, Sendable {
+    case traceID = "TraceId", event = "Event", service = "Service"
+}
+
+/// One page of summaries.
+package struct TraceSummaryPage: Sendable {
+    package var summaries: [TraceFacts]
+    /// Traces the filter looked at (X-Ray's TracesProcessedCount).
+    package var processed: Int
+    package var nextToken: String?
+
+    package init(summaries: [TraceFacts], processed: Int, nextToken: String?) {
+        self.summaries = summaries
+        self.processed = processed
+        self.nextToken = nextToken
+    }
+}
+
+/// Counts and a latency histogram for one service, or one edge, over a time range.
+package struct ServiceStatistics: Sendable, Equatable {
+    package var ok: Int64 = 0
+    package var error: Int64 = 0
+    package var throttle: Int64 = 0
+    package var fault: Int64 = 0
+    package var totalResponseTimeMillis: Int64 = 0
+    /// Response time (milliseconds) → count.
+    package var histogram: [Int64: Int64] = [:]
+
+    package init() {}
+
+    package var total: Int64 { ok + error + throttle + fault }
+
+    package mutating func add(_ sample: GraphSample, sign: Int64 = 1) {
+        switch sample.outcome {
+        case .ok: ok += sign
+        case .error: error += sign
+        case .throttle: throttle += sign
+        case .fault: fault += sign
+        }
+        totalResponseTimeMillis += sign * sample.responseTimeMillis
+        let n = histogram[sample.responseTimeMillis, default: 0] + sign
+        histogram[sample.responseTimeMillis] = n == 0 ? nil : n
+    }
+
+    package mutating func merge(_ other: ServiceStatistics) {
+        ok += other.ok
+        error += other.error
+        throttle += other.throttle
+        fault += other.fault
+        totalResponseTimeMillis += other.totalResponseTimeMillis
+        for (k, v) in other.histogram {
+            let n = histogram[k, default: 0] + v
+            histogram[k] = n == 0 ? nil : n
+        }
+    }
+
+    /// The response time (milliseconds) below which `fraction` of requests finished.
+    package func percentile(_ fraction: Double) -> Int64? {
+        let total = histogram.values.reduce(0, +)
+        guard total > 0 else { return nil }
+        let rank = Int64((Double(total) * fraction).rounded(.up))
+        var seen: Int64 = 0
+        for (value, count) in histogram.sorted(by: { $0.key < $1.key }) {
+            seen += count
+            if seen >= max(1, rank) { return value }
+        }
+        return histogram.keys.max()
+    }
+}
+
+/// One row of the service map for a minute: a service's own requests (`source` nil) or an edge's calls.
+package struct ServiceGraphRow: Sendable, Equatable {
+    package var minute: Int64
+    package var source: ServiceID?
+    package var destination: ServiceID
+    package var statistics: ServiceStatistics
+
+    package init(minute: Int64, source: ServiceID?, destination: ServiceID, statistics: ServiceStatistics) {
+        self.minute = minute
+        self.source = source
+        self.destination = destination
+        self.statistics = statistics
+    }
+}
+
+/// How the live service map changes when a trace's facts change: the new samples added, the old ones taken away.
+package enum ServiceGraphDelta {
+    package static func rows(adding new: [GraphSample], removing old: [GraphSample]) -> [ServiceGraphRow] {
+        struct Key: Hashable { var minute: Int64; var source: ServiceID?; var destination: ServiceID }
+        var rows: [Key: ServiceStatistics] = [:]
+        for s in new { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s) }
+        for s in old { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s, sign: -1) }
+        return rows.compactMap { key, stats in
+            stats.total == 0 && stats.histogram.isEmpty && stats.totalResponseTimeMillis == 0 ? nil
+                : ServiceGraphRow(minute: key.minute, source: key.source, destination: key.destination, statistics: stats)
+        }
+    }
+}
+
+/// A log event that names a trace id.
+package struct TraceLogReference: Sendable, Equatable {
+    package var traceID: String
+    package var logGroup: String
+    package var logStream: String
+    package var timestamp: Int64
+
+    package init(traceID: String, logGroup: String, logStream: String, timestamp: Int64) {
+        self.traceID = traceID
+        self.logGroup = logGroup
+        self.logStream = logStream
+        self.timestamp = timestamp
+    }
+}
+
+/// The trace store port.
+package protocol TraceStore: Sendable {
+    /// Stores validated documents, re-assembles each trace they touch, and updates the service map, in one commit.
+    func append(_ documents: [SegmentDocument], now: Int64) async throws
+    /// Traces by id (a trace joined into another by an async link is found under either id).
+    func traces(ids: [String]) async throws -> [StoredTrace]
+    /// Summaries of traces in a time range (epoch seconds) that match a filter, oldest first.
+    func summaries(start: Double, end: Double, range: TraceTimeRange, filter: FilterExpression?, after token: String?,
+                   limit: Int) async throws -> TraceSummaryPage
+    /// The service map's rows for the minutes in [start, end).
+    func serviceGraph(start: Double, end: Double) async throws -> [ServiceGraphRow]
+    /// Records log events that name traces.
+    func addLogReferences(_ references: [TraceLogReference]) async throws
+    func logReferences(traceIDs: [String]) async throws -> [TraceLogReference]
+    /// Deletes traces (and their map rows) older than the cut-off (epoch seconds).
+    func deleteTraces(before: Double) async throws -> Int
+}

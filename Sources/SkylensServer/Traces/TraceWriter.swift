@@ -1,0 +1,30 @@
+import Logging
+import ServiceLifecycle
+import SkylensCore
+
+/// Writes validated segment documents through a ``GroupCommitQueue``: documents from every request (and every
+/// datagram batch) pending while a write runs are stored together; each caller resumes once its documents are
+/// committed, traces re-assembled and the service map updated.
+package final class TraceWriter: Service {
+    private let queue: GroupCommitQueue<[SegmentDocument], Void>
+
+    package init(store: any TraceStore, wallClock: any WallClock, logger: Logger) {
+        queue = GroupCommitQueue(name: "traces", logger: logger) { batches in
+            try await store.append(batches.flatMap { $0 }, now: wallClock.nowMillis())
+            return batches.map { _ in .success(()) }
+        }
+    }
+
+    package func put(_ documents: [SegmentDocument]) async throws {
+        guard !documents.isEmpty else { return }
+        do {
+            try await queue.submit(documents)
+        } catch is GroupCommitQueue<[SegmentDocument], Void>.ShuttingDown {
+            throw XRayServiceUnavailable()
+        }
+    }
+
+    package func run() async throws { try await queue.run() }
+}
+
+struct XRayServiceUnavailable: Error {}
