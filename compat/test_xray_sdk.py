@@ -191,3 +191,30 @@ def test_put_trace_segments_with_boto3(xray_collector, xray):
     found = eventually("the boto3 segment", lambda: xray.batch_get_traces(TraceIds=[tid])["Traces"])
     assert json.loads(found[0]["Segments"][0]["Document"])["name"] == "batch-job"
     assert [s["Id"] for s in summaries(xray, 'annotation.job = "nightly"')] == [tid]
+
+
+def skylens(collector, *args):
+    result = subprocess.run([str(ROOT / ".build" / "debug" / "skylens"), *args, "--endpoint", collector.endpoint],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_cli_finds_shows_and_maps_traces(xray_collector, trace_id):
+    found = skylens(xray_collector, "traces", "find", "--filter", 'service("backend") { fault }', "--since", "10m")
+    assert trace_id in found
+    # A Lambda-style REPORT line naming the trace links the log lines of that invocation to it.
+    logs = boto3.client("logs", endpoint_url=xray_collector.endpoint, region_name="us-east-1",
+                        aws_access_key_id="skylens", aws_secret_access_key="skylens")
+    logs.create_log_group(logGroupName="/aws/lambda/backend")
+    logs.create_log_stream(logGroupName="/aws/lambda/backend", logStreamName="2026/11/27/[$LATEST]abc")
+    now = int(time.time() * 1000)
+    lines = ["START RequestId: req-1 Version: $LATEST", "loading order req-1", "END RequestId: req-1",
+             f"REPORT RequestId: req-1\tDuration: 2.00 ms\t\nXRAY TraceId: {trace_id}\tSegmentId: 0f910026178b71ec\tSampled: true"]
+    logs.put_log_events(logGroupName="/aws/lambda/backend", logStreamName="2026/11/27/[$LATEST]abc",
+                        logEvents=[{"timestamp": now + i, "message": m} for i, m in enumerate(lines)])
+    shown = skylens(xray_collector, "traces", "show", trace_id)
+    assert "frontend" in shown and "backend" in shown and "query-0" in shown and "fault" in shown
+    assert "loading order req-1" in shown and "XRAY TraceId" in shown
+    drawn = skylens(xray_collector, "traces", "map", "--since", "10m")
+    assert "frontend" in drawn and "└─▶ backend" in drawn and "faults" in drawn

@@ -108,7 +108,40 @@ package struct CollectorClient: Sendable {
         }
     }
 
+    /// Calls an X-Ray operation (rest-json: `POST <path>` with a JSON body) and returns the parsed answer.
+    package func xray(_ path: String, _ fields: (inout JSONWriter) -> Void) async throws -> WireValue {
+        var request = HTTPClientRequest(url: endpoint + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(Self.object(fields))
+        let response = try await send(request)
+        let bytes = try await collect(response)
+        guard response.status == .ok else {
+            // rest-json: the code in x-amzn-ErrorType, the text in the body's "message".
+            if let code = response.headers.first(name: "x-amzn-ErrorType"),
+               let message = (try? WireValue.parseJSON(bytes))?["message"]?.string {
+                throw ClientError(.aws(code: code, status: Int(response.status.code)), message)
+            }
+            throw Self.awsError(status: Int(response.status.code), body: bytes)
+        }
+        do {
+            return try WireValue.parseJSON(bytes)
+        } catch {
+            throw ClientError(.badResponse, "\(path): \(error)")
+        }
+    }
+
     // MARK: the collector's own endpoints
+
+    /// `GET /_skylens/traces/<id>/logs`: the log lines of a trace.
+    package func traceLogs(_ traceID: String) async throws -> WireValue {
+        let response = try await send(HTTPClientRequest(url: endpoint + "/_skylens/traces/\(traceID)/logs"))
+        let bytes = try await collect(response)
+        guard response.status == .ok, let answer = try? WireValue.parseJSON(bytes) else {
+            throw Self.awsError(status: Int(response.status.code), body: bytes)
+        }
+        return answer
+    }
 
     /// `GET /_skylens/health`.
     package func health() async throws -> [String: String] {

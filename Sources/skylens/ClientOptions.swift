@@ -33,7 +33,12 @@ func reportingErrors(_ body: () async throws -> Void) async throws {
 /// Writes to standard output without Swift's `print` buffering surprises on pipes.
 enum Output {
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        do {
+            try FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
+        } catch {
+            // The reader went away (`| head`): stop quietly, as command-line tools do on a closed pipe.
+            exit(0)
+        }
     }
 
     /// Prints one JSON object on a line (the `--output json` form of every command).

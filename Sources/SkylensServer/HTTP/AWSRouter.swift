@@ -19,8 +19,8 @@ enum AWSRouter {
 
     static let errorTypeHeader = HTTPField.Name("x-amzn-ErrorType")!
 
-    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, xray: XRayAPI, liveTail: LiveTailEndpoint,
-                      startedAt: Int64, logger: Logger) -> Router<BasicRequestContext> {
+    static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, xray: XRayAPI, traceLogs: TraceLogs,
+                      liveTail: LiveTailEndpoint, startedAt: Int64, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         // X-Ray (rest-json): one POST path per operation.
         for (path, operation) in XRayAPI.operations {
@@ -94,6 +94,16 @@ enum AWSRouter {
             w.field("startedAt", startedAt)
             w.endObject()
             return json(w.bytes, status: .ok, requestID: UUID().uuidString.lowercased(), contentType: "application/json")
+        }
+        // A trace's log lines (the events linked to it by trace id, and the rest of their Lambda invocations).
+        router.get("/_skylens/traces/:id/logs") { _, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            guard TraceIdentifiers.isValidTraceID(id) else {
+                return json(XRayError.invalid("Invalid trace id \(id).").body.jsonBytes, status: .badRequest,
+                            requestID: UUID().uuidString.lowercased(), contentType: "application/json")
+            }
+            return json(try await traceLogs.document(traceID: id), status: .ok, requestID: UUID().uuidString.lowercased(),
+                        contentType: "application/json")
         }
         router.get("/_skylens/tail") { request, _ -> Response in
             try await liveTail.respond(to: request)
