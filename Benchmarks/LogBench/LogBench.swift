@@ -12,7 +12,7 @@ import SkylensWire
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "skylens-bench", abstract: "Skylens benchmarks (see Benchmarks/README.md).",
-        subcommands: [LogBench.self, PatternBench.self, MetricBench.self, MetricCPUBench.self, AlarmBench.self])
+        subcommands: [LogBench.self, PatternBench.self, MetricBench.self, MetricCPUBench.self, AlarmBench.self, TraceBench.self, TraceCPUBench.self])
 }
 
 struct LogBench: AsyncParsableCommand {

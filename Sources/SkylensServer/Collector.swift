@@ -72,7 +72,7 @@ package struct Collector: Sendable {
         let alarmScheduler = AlarmScheduler(engine: alarmEngine, clock: ContinuousClock(), wallClock: wallClock,
                                             interval: configuration.alarmInterval)
         let router = AWSRouter.build(logs: logs, cloudWatch: cloudWatch, sns: SNSAPI(notifier: notifier), xray: xray,
-                                     traceLogs: TraceLogs(logs: store, traces: traces),
+                                     traceLogs: TraceLogs(logs: store, traces: traces), daemon: daemon,
                                      liveTail: LiveTailEndpoint(store: store, liveTail: liveTail), startedAt: wallClock.nowMillis(),
                                      logger: logger)
         let app = Application(

@@ -1,5 +1,5 @@
 /// An annotation value: X-Ray indexes strings, numbers and booleans.
-package enum AnnotationValue: Sendable, Hashable, Codable {
+package enum AnnotationValue: Sendable, Hashable {
     case string(String)
     case number(Double)
     case bool(Bool)
@@ -25,7 +25,7 @@ package enum AnnotationValue: Sendable, Hashable, Codable {
 }
 
 /// The `http` block of a segment or subsegment.
-package struct SegmentHTTP: Sendable, Equatable, Codable {
+package struct SegmentHTTP: Sendable, Equatable {
     package var method: String?
     package var url: String?
     package var userAgent: String?
@@ -46,15 +46,22 @@ package struct SegmentHTTP: Sendable, Equatable, Codable {
 }
 
 /// An exception recorded in a `cause` object.
-package struct SegmentException: Sendable, Equatable, Codable {
+package struct SegmentException: Sendable, Equatable {
     package var id: String
     package var type: String?
     package var message: String?
     package var remote: Bool
+
+    package init(id: String, type: String?, message: String?, remote: Bool) {
+        self.id = id
+        self.type = type
+        self.message = message
+        self.remote = remote
+    }
 }
 
 /// A span link (`links`): this (sub)segment continues work started by another, e.g. an SQS message's producer.
-package struct SegmentLink: Sendable, Equatable, Codable {
+package struct SegmentLink: Sendable, Equatable {
     package var traceID: String
     package var id: String
 }

@@ -17,27 +17,32 @@ package struct AssembledTrace: Sendable, Equatable {
         self.segments = segments
     }
 
-    /// Where a (sub)segment id is: the index of its top-level segment and the path of subsegment indexes below it.
-    package func locate() -> [String: (segment: Int, path: [Int])] {
-        var out: [String: (segment: Int, path: [Int])] = [:]
-        func walk(_ s: Segment, _ index: Int, _ path: [Int]) {
-            if out[s.id] == nil { out[s.id] = (index, path) }
-            for (i, child) in s.subsegments.enumerated() { walk(child, index, path + [i]) }
+    /// Which top-level segment each (sub)segment id belongs to.
+    package func locate() -> [String: Int] {
+        var out: [String: Int] = [:]
+        out.reserveCapacity(segments.count * 4)
+        func walk(_ s: Segment, _ index: Int) {
+            if out[s.id] == nil { out[s.id] = index }
+            for child in s.subsegments { walk(child, index) }
         }
-        for (i, s) in segments.enumerated() { walk(s, i, []) }
+        for (i, s) in segments.enumerated() { walk(s, i) }
         return out
     }
 
-    package func node(_ location: (segment: Int, path: [Int])) -> Segment {
-        var s = segments[location.segment]
-        for i in location.path { s = s.subsegments[i] }
-        return s
+    /// The (sub)segment with `id` inside top-level segment `index`.
+    package func node(_ id: String, in index: Int) -> Segment? {
+        func find(_ s: Segment) -> Segment? {
+            if s.id == id { return s }
+            for child in s.subsegments { if let found = find(child) { return found } }
+            return nil
+        }
+        return find(segments[index])
     }
 
     /// The segment a top-level segment was called from (via its parent subsegment, or an async link), if present.
-    package func callerIndex(of segment: Segment, in index: [String: (segment: Int, path: [Int])]) -> Int? {
-        guard let parent = segment.parentID ?? asyncParents[segment.id], let loc = index[parent] else { return nil }
-        return loc.segment
+    package func callerIndex(of segment: Segment, in index: [String: Int]) -> Int? {
+        guard let parent = segment.parentID ?? asyncParents[segment.id] else { return nil }
+        return index[parent]
     }
 }
 
@@ -92,11 +97,11 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
             let index = trace.locate()
             var left: [Segment] = []
             for sub in pending {
-                guard let parent = sub.parentID, let loc = index[parent] else {
+                guard let parent = sub.parentID, let i = index[parent] else {
                     left.append(sub)
                     continue
                 }
-                Self.insert(sub, into: &trace.segments[loc.segment], path: loc.path[...])
+                _ = Self.insert(sub, under: parent, into: &trace.segments[i])
                 progressed = true
             }
             pending = left
@@ -104,16 +109,18 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
         trace.orphans = pending
     }
 
-    private static func insert(_ sub: Segment, into node: inout Segment, path: ArraySlice<Int>) {
-        if let first = path.first {
-            insert(sub, into: &node.subsegments[first], path: path.dropFirst())
-            return
+    /// Puts `sub` under the node `parent` somewhere in `node`'s tree; false when `parent` is not there.
+    private static func insert(_ sub: Segment, under parent: String, into node: inout Segment) -> Bool {
+        guard node.id == parent else {
+            for i in node.subsegments.indices where insert(sub, under: parent, into: &node.subsegments[i]) { return true }
+            return false
         }
         if let existing = node.subsegments.firstIndex(where: { $0.id == sub.id }) {
             if !sub.inProgress || node.subsegments[existing].inProgress { node.subsegments[existing] = sub }
         } else {
             node.subsegments.append(sub)
         }
+        return true
     }
 }
 
@@ -124,7 +131,7 @@ package struct AsyncLinkAdjuster: TraceAdjuster {
     package func adjust(_ trace: inout AssembledTrace) {
         let index = trace.locate()
         for s in trace.segments where s.parentID == nil {
-            if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id]!.segment != index[s.id]!.segment }) {
+            if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id] != index[s.id] }) {
                 trace.asyncParents[s.id] = link.id
             }
         }
@@ -137,18 +144,17 @@ package struct AsyncLinkAdjuster: TraceAdjuster {
 package struct ClockSkewAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
-        var index = trace.locate()
+        // Shifting moves whole subtrees, so where each id is does not change: locate once.
+        let index = trace.locate()
         var done = Set<Int>()
         func settle(_ i: Int, depth: Int) {
             guard !done.contains(i), depth < 64 else { return }
             done.insert(i)
             let segment = trace.segments[i]
-            guard let parentID = segment.parentID, trace.asyncParents[segment.id] == nil, let loc = index[parentID],
-                  loc.segment != i else { return }
-            settle(loc.segment, depth: depth + 1)
-            index = trace.locate()
-            let parent = trace.node(index[parentID]!)
-            guard let parentEnd = parent.endTime, let childEnd = segment.endTime else { return }
+            guard let parentID = segment.parentID, trace.asyncParents[segment.id] == nil, let owner = index[parentID],
+                  owner != i else { return }
+            settle(owner, depth: depth + 1)
+            guard let parent = trace.node(parentID, in: owner), let parentEnd = parent.endTime, let childEnd = segment.endTime else { return }
             let outside = segment.startTime < parent.startTime || childEnd > parentEnd
             let parentDuration = parentEnd - parent.startTime, childDuration = childEnd - segment.startTime
             guard outside, childDuration <= parentDuration else { return }
@@ -156,7 +162,7 @@ package struct ClockSkewAdjuster: TraceAdjuster {
             trace.segments[i].shift(by: delta)
             trace.skewCorrections[segment.id] = delta
         }
-        for i in trace.segments.indices { settle(i, depth: 0) }
+        for i in trace.segments.indices where trace.segments[i].parentID != nil { settle(i, depth: 0) }
     }
 }
 

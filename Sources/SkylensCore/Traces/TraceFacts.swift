@@ -1,6 +1,6 @@
 /// A node of the service map: a service's name and type (`origin`, `AWS::<name>` for an inferred AWS call,
 /// `remote` for another inferred downstream, empty when the segment says nothing).
-package struct ServiceID: Sendable, Hashable, Codable, Comparable {
+package struct ServiceID: Sendable, Hashable, Comparable {
     package var name: String
     package var type: String
 
@@ -18,7 +18,7 @@ package struct ServiceID: Sendable, Hashable, Codable, Comparable {
 }
 
 /// How one request ended, as the service map counts it.
-package enum Outcome: String, Sendable, Codable {
+package enum Outcome: String, Sendable {
     case ok, error, throttle, fault
 
     package init(error: Bool, fault: Bool, throttle: Bool) {
@@ -27,7 +27,7 @@ package enum Outcome: String, Sendable, Codable {
 }
 
 /// A service of one trace, with what happened in it.
-package struct ServiceFacts: Sendable, Equatable, Codable {
+package struct ServiceFacts: Sendable, Equatable {
     package var id: ServiceID
     package var root: Bool
     package var inferred: Bool
@@ -50,7 +50,7 @@ package struct ServiceFacts: Sendable, Equatable, Codable {
 }
 
 /// A call from one service to another in one trace.
-package struct EdgeFacts: Sendable, Equatable, Codable {
+package struct EdgeFacts: Sendable, Equatable {
     package var source: ServiceID
     package var destination: ServiceID
     package var error: Bool
@@ -73,34 +73,58 @@ package struct EdgeFacts: Sendable, Equatable, Codable {
 }
 
 /// An annotation of a trace, with the services that recorded it.
-package struct TraceAnnotation: Sendable, Equatable, Codable {
+package struct TraceAnnotation: Sendable, Equatable {
     package var key: String
     package var value: AnnotationValue
     package var services: [ServiceID]
+
+    package init(key: String, value: AnnotationValue, services: [ServiceID]) {
+        self.key = key
+        self.value = value
+        self.services = services
+    }
 }
 
 /// One root cause: the services from the entry point down to the one where the problem started.
-package struct RootCause: Sendable, Equatable, Codable {
-    package struct Entity: Sendable, Equatable, Codable {
+package struct RootCause: Sendable, Equatable {
+    package struct Entity: Sendable, Equatable {
         package var name: String
         package var exceptions: [SegmentException]
         package var remote: Bool
         /// Response-time root causes: the share of the trace's response time spent here.
         package var coverage: Double?
+
+        package init(name: String, exceptions: [SegmentException], remote: Bool, coverage: Double?) {
+            self.name = name
+            self.exceptions = exceptions
+            self.remote = remote
+            self.coverage = coverage
+        }
     }
 
-    package struct Service: Sendable, Equatable, Codable {
+    package struct Service: Sendable, Equatable {
         package var id: ServiceID
         package var inferred: Bool
         package var entityPath: [Entity]
+
+        package init(id: ServiceID, inferred: Bool, entityPath: [Entity]) {
+            self.id = id
+            self.inferred = inferred
+            self.entityPath = entityPath
+        }
     }
 
     package var services: [Service]
     package var clientImpacting: Bool
+
+    package init(services: [Service], clientImpacting: Bool) {
+        self.services = services
+        self.clientImpacting = clientImpacting
+    }
 }
 
 /// One request's contribution to the service map: a service's own count (`source` nil) or a call on an edge.
-package struct GraphSample: Sendable, Hashable, Codable {
+package struct GraphSample: Sendable, Hashable {
     /// Epoch seconds of the minute the request started in.
     package var minute: Int64
     package var source: ServiceID?
@@ -108,11 +132,19 @@ package struct GraphSample: Sendable, Hashable, Codable {
     package var outcome: Outcome
     /// Milliseconds, rounded (the histogram's resolution).
     package var responseTimeMillis: Int64
+
+    package init(minute: Int64, source: ServiceID?, destination: ServiceID, outcome: Outcome, responseTimeMillis: Int64) {
+        self.minute = minute
+        self.source = source
+        self.destination = destination
+        self.outcome = outcome
+        self.responseTimeMillis = responseTimeMillis
+    }
 }
 
 /// What a trace summary says and filter expressions ask about: the trace reduced to its services, edges, annotations
 /// and root causes. Computed from an ``AssembledTrace`` whenever a document of the trace arrives.
-package struct TraceFacts: Sendable, Equatable, Codable {
+package struct TraceFacts: Sendable, Equatable {
     package var id: String
     package var startTime: Double
     package var endTime: Double
@@ -246,7 +278,7 @@ extension TraceFacts {
         self.users = users
         self.annotations = annotations
         self.graph = graph
-        let analysis = RootCauseAnalysis(trace: trace, index: index, rootIndex: rootIndex)
+        let analysis = RootCauseAnalysis(trace: trace, rootIndex: rootIndex)
         faultRootCauses = analysis.causes { $0.fault }
         errorRootCauses = analysis.causes { $0.error && !$0.throttle }
         throttleRootCauses = analysis.causes { $0.throttle }
@@ -258,14 +290,12 @@ extension TraceFacts {
 /// (sub)segment with the flag whose children do not have it; for response time, the slowest child at each step.
 struct RootCauseAnalysis {
     let trace: AssembledTrace
-    let index: [String: (segment: Int, path: [Int])]
     let rootIndex: Int
     /// Top-level segments called from each (sub)segment id.
     let calls: [String: [Int]]
 
-    init(trace: AssembledTrace, index: [String: (segment: Int, path: [Int])], rootIndex: Int) {
+    init(trace: AssembledTrace, rootIndex: Int) {
         self.trace = trace
-        self.index = index
         self.rootIndex = rootIndex
         var calls: [String: [Int]] = [:]
         for (i, s) in trace.segments.enumerated() {
@@ -280,6 +310,10 @@ struct RootCauseAnalysis {
     }
 
     func causes(_ flagged: (Segment) -> Bool) -> [RootCause] {
+        // Most traces have no fault, error or throttle anywhere: one flat pass says so without walking paths.
+        var any = false
+        for s in trace.segments where !any { s.forEachNode { if flagged($0) { any = true } } }
+        guard any else { return [] }
         let root = trace.segments[rootIndex]
         guard flagged(root) || hasFlag(root, flagged, depth: 0) else { return [] }
         var out: [RootCause] = []

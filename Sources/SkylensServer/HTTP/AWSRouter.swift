@@ -20,7 +20,8 @@ enum AWSRouter {
     static let errorTypeHeader = HTTPField.Name("x-amzn-ErrorType")!
 
     static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, xray: XRayAPI, traceLogs: TraceLogs,
-                      liveTail: LiveTailEndpoint, startedAt: Int64, logger: Logger) -> Router<BasicRequestContext> {
+                      daemon: XRayDaemon, liveTail: LiveTailEndpoint, startedAt: Int64,
+                      logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
         // X-Ray (rest-json): one POST path per operation.
         for (path, operation) in XRayAPI.operations {
@@ -92,6 +93,14 @@ enum AWSRouter {
             w.field("status", "ok")
             w.field("service", "skylens")
             w.field("startedAt", startedAt)
+            // X-Ray documents: taken off the daemon socket, refused there (bad datagrams or documents), stored.
+            let (received, refused) = daemon.counts.withLock { ($0.accepted + $0.rejected, $0.rejected) }
+            w.key("xray")
+            w.beginObject()
+            w.field("datagramsReceived", received)
+            w.field("datagramsRefused", refused)
+            w.field("documentsStored", xray.writer.stored.withLock { $0 })
+            w.endObject()
             w.endObject()
             return json(w.bytes, status: .ok, requestID: UUID().uuidString.lowercased(), contentType: "application/json")
         }

@@ -1,16 +1,22 @@
 import Logging
 import ServiceLifecycle
 import SkylensCore
+import SkylensStorage
 
 /// Writes validated segment documents through a ``GroupCommitQueue``: documents from every request (and every
 /// datagram batch) pending while a write runs are stored together; each caller resumes once its documents are
 /// committed, traces re-assembled and the service map updated.
 package final class TraceWriter: Service {
     private let queue: GroupCommitQueue<[SegmentDocument], Void>
+    /// Documents committed since start (reported by `/_skylens/health`).
+    package let stored = LockedState(0)
 
     package init(store: any TraceStore, wallClock: any WallClock, logger: Logger) {
+        let stored = self.stored
         queue = GroupCommitQueue(name: "traces", logger: logger) { batches in
-            try await store.append(batches.flatMap { $0 }, now: wallClock.nowMillis())
+            let documents = batches.flatMap { $0 }
+            try await store.append(documents, now: wallClock.nowMillis())
+            stored.withLock { $0 += documents.count }
             return batches.map { _ in .success(()) }
         }
     }

@@ -59,53 +59,68 @@ package final class XRayDaemon: Service {
 
     package func run() async throws {
         await withGracefulShutdownHandler {
-            for await _ in doorbell {
-                await drain()
+            // Parsing the next datagrams overlaps with committing the previous ones (at most two batches in flight).
+            await withTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for await _ in doorbell {
+                    while let documents = parsePending() {
+                        if inFlight >= 2 {
+                            await group.next()
+                            inFlight -= 1
+                        }
+                        group.addTask { await self.store(documents) }
+                        inFlight += 1
+                    }
+                }
+                await group.waitForAll()
             }
         } onGracefulShutdown: {
             self.ring.finish()
         }
         try? await channel.close()
-        await drain()
+        while let documents = parsePending() { await store(documents) }
     }
 
-    private func drain() async {
-        while true {
-            let (datagrams, dropped) = state.withLock { s -> ([[UInt8]], Int) in
-                defer { s.pending.removeAll(keepingCapacity: true); s.dropped = 0 }
-                return (s.pending, s.dropped)
-            }
-            if dropped > 0 { logger.warning("x-ray datagrams dropped: too many waiting", metadata: ["count": "\(dropped)"]) }
-            guard !datagrams.isEmpty else { return }
-            let now = wallClock.nowMillis() / 1000
-            var documents: [SegmentDocument] = []
-            documents.reserveCapacity(datagrams.count)
-            var rejected = 0
-            for d in datagrams {
-                let parsed = d.withUnsafeBytes { buffer -> Result<SegmentDocument, SegmentError> in
-                    switch DaemonDatagram.document(buffer) {
-                    case .failure(let r):
-                        return .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
-                    case .success(let body):
-                        return Result { () throws(SegmentError) in
-                            SegmentDocument(segment: try Segment.parse(body, nowSeconds: now), text: String(decoding: body, as: UTF8.self))
-                        }
+    private func store(_ documents: [SegmentDocument]) async {
+        do {
+            try await writer.put(documents)
+        } catch {
+            logger.error("x-ray segments not stored", metadata: ["error": "\(error)", "count": "\(documents.count)"])
+        }
+    }
+
+    /// Takes the datagrams waiting and parses them; nil when none are waiting.
+    private func parsePending() -> [SegmentDocument]? {
+        let (datagrams, dropped) = state.withLock { s -> ([[UInt8]], Int) in
+            defer { s.pending.removeAll(keepingCapacity: true); s.dropped = 0 }
+            return (s.pending, s.dropped)
+        }
+        if dropped > 0 { logger.warning("x-ray datagrams dropped: too many waiting", metadata: ["count": "\(dropped)"]) }
+        guard !datagrams.isEmpty else { return nil }
+        let now = wallClock.nowMillis() / 1000
+        var documents: [SegmentDocument] = []
+        documents.reserveCapacity(datagrams.count)
+        var rejected = 0
+        for d in datagrams {
+            let parsed = d.withUnsafeBytes { buffer -> Result<SegmentDocument, SegmentError> in
+                switch DaemonDatagram.document(buffer) {
+                case .failure(let r):
+                    return .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
+                case .success(let body):
+                    return Result { () throws(SegmentError) in
+                        SegmentDocument(segment: try Segment.parse(body, nowSeconds: now), text: String(decoding: body, as: UTF8.self))
                     }
                 }
-                switch parsed {
-                case .success(let doc): documents.append(doc)
-                case .failure(let error):
-                    rejected += 1
-                    logger.debug("x-ray document refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
-                }
             }
-            counts.withLock { $0.accepted += documents.count; $0.rejected += rejected }
-            do {
-                try await writer.put(documents)
-            } catch {
-                logger.error("x-ray segments not stored", metadata: ["error": "\(error)", "count": "\(documents.count)"])
+            switch parsed {
+            case .success(let doc): documents.append(doc)
+            case .failure(let error):
+                rejected += 1
+                logger.debug("x-ray document refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
             }
         }
+        counts.withLock { $0.accepted += documents.count; $0.rejected += rejected }
+        return documents
     }
 }
 

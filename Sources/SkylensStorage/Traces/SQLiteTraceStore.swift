@@ -13,7 +13,6 @@ package final class SQLiteTraceStore: TraceStore {
     package let database: SkylensDatabase
     /// Recently written traces, so a trace's next document does not read its earlier ones back from blocks.
     private let cache = LockedState(TraceCache(capacity: 20_000))
-    private let encoder = JSONEncoder()
 
     package init(database: SkylensDatabase) { self.database = database }
 
@@ -21,6 +20,8 @@ package final class SQLiteTraceStore: TraceStore {
         var id: String
         var text: String
         var segment: Segment
+        /// Its position in the block it is stored in.
+        var position: Int
     }
 
     struct CachedTrace {
@@ -53,19 +54,19 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func append(_ documents: [SegmentDocument], now: Int64) async throws {
         guard !documents.isEmpty else { return }
-        let cached = cache.withLock { $0.traces }
+        let cache = self.cache
         let written: [String: CachedTrace] = try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             var aliases = try Self.aliases(db, Array(Set(documents.map(\.segment.traceID))))
             var groups: [String: [Document]] = [:]
             var order: [String] = []
-            for d in documents {
+            for (position, d) in documents.enumerated() {
                 var traceID = aliases[d.segment.traceID] ?? d.segment.traceID
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
                     let stored = try Bool.fetchOne(db, sql: "SELECT 1 FROM trace WHERE trace_id = ?", arguments: [target]) ?? false
-                    let known = groups[target] != nil || cached[target] != nil || stored
+                    let known = groups[target] != nil || cache.withLock({ $0.traces[target] }) != nil || stored
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
                                        arguments: [traceID, target])
@@ -74,7 +75,7 @@ package final class SQLiteTraceStore: TraceStore {
                     }
                 }
                 if groups[traceID] == nil { order.append(traceID) }
-                groups[traceID, default: []].append(Document(id: d.segment.id, text: d.text, segment: d.segment))
+                groups[traceID, default: []].append(Document(id: d.segment.id, text: d.text, segment: d.segment, position: position))
             }
 
             // One block holds this commit's documents.
@@ -89,8 +90,17 @@ package final class SQLiteTraceStore: TraceStore {
             let block = try BlockCodec.encode(columns, level: 6)
             try db.execute(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)", arguments: [now, Data(block.bytes)])
             let blockID = db.lastInsertedRowID
-            var blockIndex: [String: Int] = [:]
-            for (i, d) in documents.enumerated() { blockIndex[d.segment.traceID + "/" + d.segment.id + "/" + String(d.segment.inProgress)] = i }
+            // Which traces already have facts stored (one query for those not in the cache).
+            let cached = cache.withLock { c in order.compactMap { id in c.traces[id].map { (id, $0) } } }
+            var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
+            let unknown = order.filter { previous[$0] == nil }
+            for start in stride(from: 0, to: unknown.count, by: 500) {
+                let chunk = Array(unknown[start..<min(start + 500, unknown.count)])
+                for id in try String.fetchAll(db, sql: "SELECT trace_id FROM trace WHERE trace_id IN (\(Self.placeholders(chunk.count)))",
+                                              arguments: StatementArguments(chunk)) {
+                    previous[id] = try Self.loadTrace(db, id)
+                }
+            }
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
             var written: [String: CachedTrace] = [:]
@@ -98,8 +108,8 @@ package final class SQLiteTraceStore: TraceStore {
                 INSERT OR REPLACE INTO trace_segment (trace_id, id, in_progress, block_id, position) VALUES (?, ?, ?, ?, ?)
                 """)
             for traceID in order {
-                var previous = try cached[traceID] ?? Self.loadTrace(db, traceID)
-                var docs = previous?.documents ?? []
+                let before = previous[traceID]
+                var docs = before?.documents ?? []
                 for d in groups[traceID]! {
                     if let i = docs.firstIndex(where: { $0.id == d.id }) {
                         // A completed version replaces an in-progress one; an in-progress one never replaces a completed one.
@@ -107,15 +117,13 @@ package final class SQLiteTraceStore: TraceStore {
                         docs.remove(at: i)
                     }
                     docs.append(d)
-                    let index = blockIndex[d.segment.traceID + "/" + d.id + "/" + String(d.segment.inProgress)]!
-                    try putSegment.execute(arguments: [traceID, d.id, d.segment.inProgress, blockID, index])
+                    try putSegment.execute(arguments: [traceID, d.id, d.segment.inProgress, blockID, d.position])
                 }
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
-                removed += previous?.facts.graph ?? []
-                try Self.writeFacts(db, facts, encoder: self.encoder)
-                previous = CachedTrace(documents: docs, facts: facts)
-                written[traceID] = previous
+                removed += before?.facts.graph ?? []
+                try Self.writeFacts(db, facts, previous: before?.facts)
+                written[traceID] = CachedTrace(documents: docs, facts: facts)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
             return written
@@ -134,19 +142,31 @@ package final class SQLiteTraceStore: TraceStore {
         return out
     }
 
+    static func facts(_ blob: Data) throws -> TraceFacts {
+        try blob.withUnsafeBytes { buffer throws(StorageError) in try TraceFactsCodec.decode(buffer) }
+    }
+
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    private static func writeFacts(_ db: Database, _ f: TraceFacts, encoder: JSONEncoder) throws {
-        let blob = try encoder.encode(f)
+    private static func writeFacts(_ db: Database, _ f: TraceFacts, previous: TraceFacts?) throws {
+        let blob = Data(TraceFactsCodec.encode(f))
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         try db.execute(sql: """
             INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts) VALUES (?, ?, ?, ?, ?)
             """, arguments: [f.id, f.startTime, f.endTime, traceTime, blob])
-        try db.execute(sql: "DELETE FROM trace_term WHERE trace_id = ?", arguments: [f.id])
-        var terms = Set(f.annotations.map { "a:" + $0.key + "=" + $0.value.indexKey })
-        for s in f.services { terms.insert("s:" + s.id.name) }
+        // Index terms are rewritten only when they (or the trace's start, which they carry) changed.
+        let terms = indexTerms(f)
+        if let previous, previous.startTime == f.startTime, indexTerms(previous) == terms { return }
+        if previous != nil { try db.execute(sql: "DELETE FROM trace_term WHERE trace_id = ?", arguments: [f.id]) }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
         for t in terms { try insert.execute(arguments: [t, f.startTime, f.id]) }
+    }
+
+    /// A trace's index terms: each annotation value (typed) and each service name.
+    private static func indexTerms(_ f: TraceFacts) -> Set<String> {
+        var terms = Set(f.annotations.map { term(.annotation(key: $0.key, value: $0.value)) })
+        for s in f.services { terms.insert(term(.service(name: s.id.name))) }
+        return terms
     }
 
     private static func applyGraph(_ db: Database, _ rows: [ServiceGraphRow]) throws {
@@ -198,23 +218,23 @@ package final class SQLiteTraceStore: TraceStore {
         guard let blob = try Data.fetchOne(db, sql: "SELECT facts FROM trace WHERE trace_id = ?", arguments: [traceID]) else {
             return nil
         }
-        let facts = try JSONDecoder().decode(TraceFacts.self, from: blob)
+        let facts = try Self.facts(blob)
         var documents: [Document] = []
-        for (id, text) in try documentTexts(db, traceID) {
+        for (id, text, position) in try documentTexts(db, traceID) {
             let segment = try text.utf8.withContiguousStorageIfAvailable { try Segment.parse(UnsafeRawBufferPointer($0), nowSeconds: 0) }
                 ?? Segment.parse(JSONValue.parse(text), nowSeconds: 0)
-            documents.append(Document(id: id, text: text, segment: segment))
+            documents.append(Document(id: id, text: text, segment: segment, position: position))
         }
         return CachedTrace(documents: documents, facts: facts)
     }
 
     /// The documents of a trace as stored, in arrival order.
-    private static func documentTexts(_ db: Database, _ traceID: String) throws -> [(id: String, text: String)] {
+    private static func documentTexts(_ db: Database, _ traceID: String) throws -> [(id: String, text: String, position: Int)] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT s.id, s.block_id, s.position FROM trace_segment s WHERE s.trace_id = ? ORDER BY s.block_id, s.position
             """, arguments: [traceID])
         var blocks: [Int64: BlockCodec.Columns] = [:]
-        var out: [(id: String, text: String)] = []
+        var out: [(id: String, text: String, position: Int)] = []
         for row in rows {
             let blockID: Int64 = row[1]
             if blocks[blockID] == nil {
@@ -223,7 +243,7 @@ package final class SQLiteTraceStore: TraceStore {
             }
             let c = blocks[blockID]!
             let i: Int = row[2]
-            out.append((row[0], String(decoding: c.bytes[c.offsets[i]..<c.offsets[i + 1]], as: UTF8.self)))
+            out.append((row[0], String(decoding: c.bytes[c.offsets[i]..<c.offsets[i + 1]], as: UTF8.self), i))
         }
         return out
     }
@@ -238,8 +258,8 @@ package final class SQLiteTraceStore: TraceStore {
                 guard seen.insert(traceID).inserted,
                       let blob = try Data.fetchOne(db, sql: "SELECT facts FROM trace WHERE trace_id = ?", arguments: [traceID])
                 else { continue }
-                let facts = try JSONDecoder().decode(TraceFacts.self, from: blob)
-                out.append(StoredTrace(facts: facts, documents: try Self.documentTexts(db, traceID)))
+                let facts = try Self.facts(blob)
+                out.append(StoredTrace(facts: facts, documents: try Self.documentTexts(db, traceID).map { ($0.id, $0.text) }))
             }
             return out
         }
@@ -268,7 +288,6 @@ package final class SQLiteTraceStore: TraceStore {
                 sql = "SELECT t.trace_id, t.start, t.end, t.trace_time, t.facts FROM trace t WHERE t.start >= ? AND t.start <= ? ORDER BY t.start, t.trace_id"
                 arguments = [max(lower, afterStart), upper]
             }
-            let decoder = JSONDecoder()
             var page = TraceSummaryPage(summaries: [], processed: 0, nextToken: nil)
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try cursor.next() {
@@ -281,7 +300,7 @@ package final class SQLiteTraceStore: TraceStore {
                 }
                 guard inRange else { continue }
                 page.processed += 1
-                let facts = try decoder.decode(TraceFacts.self, from: row[4] as Data)
+                let facts = try Self.facts(row[4] as Data)
                 guard filter?.matches(facts) ?? true else { continue }
                 if page.summaries.count == limit {
                     let last = page.summaries[page.summaries.count - 1]

@@ -1,0 +1,306 @@
+import SkylensCore
+
+/// The binary form of ``TraceFacts`` kept in `trace.facts` (specified in `Sources/SkylensStorage/README.md`):
+/// version byte 1, a table of the trace's services (name, type), then the fields in a fixed order. Integers are
+/// LEB128 varints (zig-zag when signed), doubles 8 little-endian bytes, strings a length and UTF-8 bytes, optional
+/// values a presence byte first, lists a count first, services an index into the table.
+package enum TraceFactsCodec {
+    static let version: UInt8 = 1
+
+    package static func encode(_ f: TraceFacts) -> [UInt8] {
+        let w = Writer()
+        w.bytes.reserveCapacity(512)
+        w.bytes.append(version)
+        // The service table: every ServiceID the facts mention, in first-seen order.
+        var table: [ServiceID] = []
+        var index: [ServiceID: Int] = [:]
+        func note(_ id: ServiceID) {
+            if index[id] == nil {
+                index[id] = table.count
+                table.append(id)
+            }
+        }
+        f.services.forEach { note($0.id) }
+        f.edges.forEach { note($0.source); note($0.destination) }
+        f.annotations.forEach { $0.services.forEach(note) }
+        f.entryPoint.map(note)
+        for c in f.faultRootCauses + f.errorRootCauses + f.throttleRootCauses + f.responseTimeRootCauses {
+            c.services.forEach { note($0.id) }
+        }
+        f.graph.forEach { s in s.source.map(note); note(s.destination) }
+        w.count(table.count)
+        for s in table {
+            w.string(s.name)
+            w.string(s.type)
+        }
+        func service(_ id: ServiceID) { w.count(index[id]!) }
+
+        w.string(f.id)
+        w.double(f.startTime)
+        w.double(f.endTime)
+        w.double(f.duration)
+        w.optional(f.responseTime) { w.double($0) }
+        w.optional(f.http) { h in
+            w.optional(h.method) { w.string($0) }
+            w.optional(h.url) { w.string($0) }
+            w.optional(h.userAgent) { w.string($0) }
+            w.optional(h.clientIP) { w.string($0) }
+            w.optional(h.status) { w.count($0) }
+            w.bool(h.traced)
+        }
+        w.bool(f.hasError)
+        w.bool(f.hasFault)
+        w.bool(f.hasThrottle)
+        w.bool(f.isPartial)
+        w.list(f.users) { w.string($0) }
+        w.list(f.annotations) { a in
+            w.string(a.key)
+            switch a.value {
+            case .string(let s): w.bytes.append(0); w.string(s)
+            case .number(let n): w.bytes.append(1); w.double(n)
+            case .bool(let b): w.bytes.append(2); w.bool(b)
+            }
+            w.list(a.services, service)
+        }
+        w.list(f.services) { s in
+            service(s.id)
+            w.bool(s.root); w.bool(s.inferred); w.bool(s.error); w.bool(s.fault); w.bool(s.throttle)
+            w.double(s.responseTime)
+        }
+        w.list(f.edges) { e in
+            service(e.source); service(e.destination)
+            w.bool(e.error); w.bool(e.fault); w.bool(e.throttle); w.bool(e.async)
+            w.double(e.responseTime)
+        }
+        w.optional(f.entryPoint, service)
+        for causes in [f.faultRootCauses, f.errorRootCauses, f.throttleRootCauses, f.responseTimeRootCauses] {
+            w.list(causes) { c in
+                w.bool(c.clientImpacting)
+                w.list(c.services) { s in
+                    service(s.id)
+                    w.bool(s.inferred)
+                    w.list(s.entityPath) { e in
+                        w.string(e.name)
+                        w.bool(e.remote)
+                        w.optional(e.coverage) { w.double($0) }
+                        w.list(e.exceptions) { x in
+                            w.string(x.id)
+                            w.optional(x.type) { w.string($0) }
+                            w.optional(x.message) { w.string($0) }
+                            w.bool(x.remote)
+                        }
+                    }
+                }
+            }
+        }
+        w.list(f.linkedTraceIDs) { w.string($0) }
+        w.count(f.segmentCount)
+        w.list(f.graph) { s in
+            w.signed(s.minute)
+            w.optional(s.source, service)
+            service(s.destination)
+            let outcome: UInt8 = switch s.outcome { case .ok: 0; case .error: 1; case .throttle: 2; case .fault: 3 }
+            w.bytes.append(outcome)
+            w.signed(s.responseTimeMillis)
+        }
+        return w.bytes
+    }
+
+    package static func decode(_ bytes: UnsafeRawBufferPointer) throws(StorageError) -> TraceFacts {
+        let r = Reader(bytes: bytes)
+        guard try r.byte() == version else { throw StorageError(.corrupt, "unknown trace facts version") }
+        let table = try r.list { () throws(StorageError) in ServiceID(name: try r.string(), type: try r.string()) }
+        func service() throws(StorageError) -> ServiceID {
+            let i = try r.count()
+            guard i < table.count else { throw StorageError(.corrupt, "trace facts: service index out of range") }
+            return table[i]
+        }
+        var f = TraceFacts(id: try r.string())
+        f.startTime = try r.double()
+        f.endTime = try r.double()
+        f.duration = try r.double()
+        f.responseTime = try r.optional { () throws(StorageError) in try r.double() }
+        f.http = try r.optional { () throws(StorageError) in
+            var h = SegmentHTTP()
+            h.method = try r.optional { () throws(StorageError) in try r.string() }
+            h.url = try r.optional { () throws(StorageError) in try r.string() }
+            h.userAgent = try r.optional { () throws(StorageError) in try r.string() }
+            h.clientIP = try r.optional { () throws(StorageError) in try r.string() }
+            h.status = try r.optional { () throws(StorageError) in try r.count() }
+            h.traced = try r.bool()
+            return h
+        }
+        f.hasError = try r.bool()
+        f.hasFault = try r.bool()
+        f.hasThrottle = try r.bool()
+        f.isPartial = try r.bool()
+        f.users = try r.list { () throws(StorageError) in try r.string() }
+        f.annotations = try r.list { () throws(StorageError) in
+            let key = try r.string()
+            let value: AnnotationValue = switch try r.byte() {
+            case 0: .string(try r.string())
+            case 1: .number(try r.double())
+            case 2: .bool(try r.bool())
+            default: throw StorageError(.corrupt, "trace facts: unknown annotation type")
+            }
+            return TraceAnnotation(key: key, value: value, services: try r.list(service))
+        }
+        f.services = try r.list { () throws(StorageError) in
+            let id = try service()
+            let root = try r.bool(), inferred = try r.bool(), error = try r.bool(), fault = try r.bool(), throttle = try r.bool()
+            return ServiceFacts(id: id, root: root, inferred: inferred, error: error, fault: fault, throttle: throttle,
+                                responseTime: try r.double())
+        }
+        f.edges = try r.list { () throws(StorageError) in
+            let source = try service(), destination = try service()
+            let error = try r.bool(), fault = try r.bool(), throttle = try r.bool(), async = try r.bool()
+            return EdgeFacts(source: source, destination: destination, error: error, fault: fault, throttle: throttle,
+                             responseTime: try r.double(), async: async)
+        }
+        f.entryPoint = try r.optional(service)
+        var causes: [[RootCause]] = []
+        for _ in 0..<4 {
+            causes.append(try r.list { () throws(StorageError) in
+                let clientImpacting = try r.bool()
+                let services = try r.list { () throws(StorageError) in
+                    let id = try service()
+                    let inferred = try r.bool()
+                    let path = try r.list { () throws(StorageError) in
+                        let name = try r.string()
+                        let remote = try r.bool()
+                        let coverage = try r.optional { () throws(StorageError) in try r.double() }
+                        let exceptions = try r.list { () throws(StorageError) in
+                            let id = try r.string()
+                            let type = try r.optional { () throws(StorageError) in try r.string() }
+                            let message = try r.optional { () throws(StorageError) in try r.string() }
+                            return SegmentException(id: id, type: type, message: message, remote: try r.bool())
+                        }
+                        return RootCause.Entity(name: name, exceptions: exceptions, remote: remote, coverage: coverage)
+                    }
+                    return RootCause.Service(id: id, inferred: inferred, entityPath: path)
+                }
+                return RootCause(services: services, clientImpacting: clientImpacting)
+            })
+        }
+        f.faultRootCauses = causes[0]
+        f.errorRootCauses = causes[1]
+        f.throttleRootCauses = causes[2]
+        f.responseTimeRootCauses = causes[3]
+        f.linkedTraceIDs = try r.list { () throws(StorageError) in try r.string() }
+        f.segmentCount = try r.count()
+        f.graph = try r.list { () throws(StorageError) in
+            let minute = try r.signed()
+            let source = try r.optional(service)
+            let destination = try service()
+            let outcome: Outcome = switch try r.byte() {
+            case 0: .ok
+            case 1: .error
+            case 2: .throttle
+            case 3: .fault
+            default: throw StorageError(.corrupt, "trace facts: unknown outcome")
+            }
+            return GraphSample(minute: minute, source: source, destination: destination, outcome: outcome,
+                               responseTimeMillis: try r.signed())
+        }
+        guard r.position == bytes.count else { throw StorageError(.corrupt, "trace facts: trailing bytes") }
+        return f
+    }
+
+    /// Classes, so that the closures of `list` and `optional` can write and read through them too.
+    final class Writer {
+        var bytes: [UInt8] = []
+
+        func count(_ n: Int) { Varint.put(UInt64(n), into: &bytes) }
+        func signed(_ n: Int64) { Varint.putSigned(n, into: &bytes) }
+        func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
+        func double(_ d: Double) {
+            let bits = d.bitPattern.littleEndian
+            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+        }
+        func string(_ s: String) {
+            var s = s
+            s.withUTF8 { u in
+                count(u.count)
+                bytes.append(contentsOf: u)
+            }
+        }
+        func optional<T>(_ value: T?, _ body: (T) -> Void) {
+            if let value {
+                bytes.append(1)
+                body(value)
+            } else {
+                bytes.append(0)
+            }
+        }
+        func list<T>(_ values: [T], _ body: (T) -> Void) {
+            count(values.count)
+            for v in values { body(v) }
+        }
+    }
+
+    final class Reader {
+        let bytes: UnsafeRawBufferPointer
+        var position = 0
+
+        init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
+
+        private func corrupt() -> StorageError { StorageError(.corrupt, "trace facts truncated") }
+
+        func byte() throws(StorageError) -> UInt8 {
+            guard position < bytes.count else { throw corrupt() }
+            defer { position += 1 }
+            return bytes[position]
+        }
+
+        func varint() throws(StorageError) -> UInt64 {
+            var result: UInt64 = 0, shift: UInt64 = 0
+            while true {
+                let b = try byte()
+                guard shift < 64 else { throw corrupt() }
+                result |= UInt64(b & 0x7F) << shift
+                if b < 0x80 { return result }
+                shift += 7
+            }
+        }
+
+        func count() throws(StorageError) -> Int {
+            let v = try varint()
+            guard v <= UInt64(bytes.count) * 8 + 1_000_000 else { throw corrupt() }
+            return Int(v)
+        }
+
+        func signed() throws(StorageError) -> Int64 {
+            let u = try varint()
+            return Int64(bitPattern: (u >> 1) ^ (0 &- (u & 1)))
+        }
+
+        func bool() throws(StorageError) -> Bool { try byte() != 0 }
+
+        func double() throws(StorageError) -> Double {
+            guard position + 8 <= bytes.count else { throw corrupt() }
+            var bits: UInt64 = 0
+            withUnsafeMutableBytes(of: &bits) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + 8)])) }
+            position += 8
+            return Double(bitPattern: UInt64(littleEndian: bits))
+        }
+
+        func string() throws(StorageError) -> String {
+            let n = try count()
+            guard position + n <= bytes.count else { throw corrupt() }
+            defer { position += n }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[position..<(position + n)]), as: UTF8.self)
+        }
+
+        func optional<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> T? {
+            try byte() == 0 ? nil : try body()
+        }
+
+        func list<T>(_ body: () throws(StorageError) -> T) throws(StorageError) -> [T] {
+            let n = try count()
+            var out: [T] = []
+            out.reserveCapacity(min(n, 1024))
+            for _ in 0..<n { out.append(try body()) }
+            return out
+        }
+    }
+}

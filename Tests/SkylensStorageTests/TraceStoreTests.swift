@@ -1,0 +1,90 @@
+import Foundation
+import SkylensCore
+import SkylensStorage
+import Testing
+
+/// The trace store on its own: facts survive the binary codec, in-progress documents are replaced by their
+/// completed version, the service map changes by each trace's difference, index terms narrow summaries, and
+/// retention removes what is old.
+struct TraceStoreTests {
+    static let now: Int64 = 1_800_000_000
+    static let trace = "1-6b49d200-a006649127e371903a2de979"
+
+    static func document(_ json: String) throws -> SegmentDocument {
+        SegmentDocument(segment: try Segment.parse(JSONValue.parse(json), nowSeconds: now), text: json)
+    }
+
+    static var root: String {
+        #"{"trace_id":"\#(trace)","id":"a000000000000001","name":"api","origin":"AWS::EC2::Instance","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"customer":"c42","n":3,"b":true},"user":"alice","http":{"request":{"method":"GET","url":"https://x/y","client_ip":"10.0.0.1"},"response":{"status":200}},"subsegments":[{"id":"1111111111111111","name":"backend","namespace":"remote","start_time":1800000000.1,"end_time":1800000000.6,"fault":true,"http":{"request":{"traced":true}}},{"id":"2222222222222222","name":"DynamoDB","namespace":"aws","start_time":1800000000.7,"end_time":1800000000.8}]}"#
+    }
+
+    static func backend(inProgress: Bool) -> String {
+        let end = inProgress ? #""in_progress":true"# : #""end_time":1800000000.55,"fault":true,"cause":{"exceptions":[{"id":"e000000000000001","type":"KeyError","message":"boom"}]}"#
+        return #"{"trace_id":"\#(trace)","id":"b000000000000001","parent_id":"1111111111111111","name":"backend","start_time":1800000000.15,\#(end)}"#
+    }
+
+    func withStore(_ body: (SQLiteTraceStore) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await body(SQLiteTraceStore(database: try SkylensDatabase(directory: dir)))
+    }
+
+    @Test func factsRoundTripThroughTheCodec() throws {
+        let docs = try [Self.document(Self.root), Self.document(Self.backend(inProgress: false))]
+        let facts = TraceFacts(TraceAssembler.assemble(id: Self.trace, documents: docs.map(\.segment)))
+        #expect(!facts.faultRootCauses.isEmpty && !facts.graph.isEmpty && !facts.annotations.isEmpty)
+        let bytes = TraceFactsCodec.encode(facts)
+        let decoded = try bytes.withUnsafeBytes { try TraceFactsCodec.decode($0) }
+        #expect(decoded == facts)
+        #expect(throws: StorageError.self) { try Array(bytes.dropLast()).withUnsafeBytes { try TraceFactsCodec.decode($0) } }
+    }
+
+    @Test func completedDocumentsReplaceInProgressOnesAndTheMapFollows() async throws {
+        try await withStore { store in
+            try await store.append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+            var trace = try #require(try await store.traces(ids: [Self.trace]).first)
+            #expect(trace.facts.isPartial)
+            try await store.append([Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
+            // An in-progress copy arriving late does not undo the completed one.
+            try await store.append([Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+            trace = try #require(try await store.traces(ids: [Self.trace]).first)
+            #expect(!trace.facts.isPartial)
+            #expect(trace.documents.map(\.id) == ["a000000000000001", "b000000000000001"])
+            #expect(trace.documents[1].text == Self.backend(inProgress: false))
+            // The map counts each request once, however many times the trace was re-assembled.
+            let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
+            let edge = try #require(rows.first { $0.source?.name == "api" && $0.destination.name == "backend" })
+            #expect(edge.statistics.total == 1 && edge.statistics.fault == 1)
+            #expect(rows.filter { $0.source == nil }.map(\.statistics.total).reduce(0, +) == 3)
+        }
+    }
+
+    @Test func indexTermsNarrowSummariesAndPagesResume() async throws {
+        try await withStore { store in
+            var docs: [SegmentDocument] = []
+            for i in 0..<7 {
+                let id = "1-6b49d200-\(String(format: "%024x", i))"
+                docs.append(try Self.document(#"{"trace_id":"\#(id)","id":"\#(String(format: "%016x", i + 1))","name":"svc\#(i % 2)","start_time":\#(1_800_000_000 + i),"end_time":\#(1_800_000_000 + i).5,"annotations":{"shard":\#(i % 3)}}"#))
+            }
+            try await store.append(docs, now: Self.now * 1000)
+            let filter = try FilterExpression.parse("annotation.shard = 1")
+            let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                 filter: filter, after: nil, limit: 10)
+            #expect(page.summaries.count == 2)
+            #expect(page.processed == 2)
+            var seen: [String] = []
+            var token: String?
+            repeat {
+                let p = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                  filter: try FilterExpression.parse("service(\"svc0\")"), after: token, limit: 2)
+                seen += p.summaries.map(\.id)
+                token = p.nextToken
+            } while token != nil
+            #expect(seen.count == 4 && Set(seen).count == 4)
+            #expect(try await store.deleteTraces(before: Double(Self.now) + 3) == 3)
+            let left = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                 filter: nil, after: nil, limit: 10)
+            #expect(left.summaries.count == 4)
+        }
+    }
+}
