@@ -2,13 +2,14 @@
 # The benchmarks: generates the 1,000,000-event corpus, starts a release `skylens serve` with a fresh data
 # directory, loads the corpus through PutLogEvents from the Swift load generator, and prints events/s, bytes per
 # event and the FilterLogEvents scan rates; then the matcher alone; then, on a second collector, the metric
-# benchmarks. Usage: Benchmarks/run-log-bench.sh [EVENTS]
+# benchmarks, then on a third the X-Ray ones. Usage: Benchmarks/run-log-bench.sh [EVENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVENTS=${1:-1000000}
 CORPUS=bench-data/corpus-$EVENTS
 SHARED=${SKYLENS_SHARED:-../shared}
 PORT=${SKYLENS_BENCH_PORT:-4577}
+XRAY_PORT=$((PORT + 1))
 
 if [ ! -f "$CORPUS/corpus.log" ]; then
     python3 "$SHARED/bench/gen_corpus.py" "$EVENTS" "$CORPUS"
@@ -28,7 +29,7 @@ trap cleanup EXIT
 start_collector() {
     DATA=$(mktemp -d /tmp/skylens-bench-XXXXXX)
     DIRS+=("$DATA")
-    .build/release/skylens serve --port "$PORT" --data-dir "$DATA" --rules-dir "$DATA/no-rules" --log-level warning &
+    .build/release/skylens serve --port "$PORT" --xray-port "$XRAY_PORT" --data-dir "$DATA" --rules-dir "$DATA/no-rules" --log-level warning &
     SERVER=$!
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$PORT/_skylens/health" >/dev/null && return
@@ -58,3 +59,9 @@ start_collector
 .build/release/skylens-bench metrics --endpoint "http://127.0.0.1:$PORT" --corpus "$CORPUS" --server-pid "$SERVER"
 .build/release/skylens-bench metrics-cpu --corpus "$CORPUS"
 .build/release/skylens-bench alarms
+stop_collector
+
+# Traces, on a third collector: 1,000,000 segments over UDP to the daemon port, then summaries over them.
+start_collector
+.build/release/skylens-bench traces --endpoint "http://127.0.0.1:$PORT" --xray-port "$XRAY_PORT" --server-pid "$SERVER"
+.build/release/skylens-bench traces-cpu
