@@ -16,8 +16,7 @@ struct TraceBench: AsyncParsableCommand {
     @Option(help: "Collector URL.") var endpoint = "http://127.0.0.1:4566"
     @Option(name: .customLong("xray-port"), help: "The collector's X-Ray daemon port.") var xrayPort = 2000
     @Option(help: "Segment documents to send (five per trace).") var segments = 1_000_000
-    @Option(help: "Datagrams sent but not yet taken off the socket before the sender waits (keeps the kernel buffer from overflowing).")
-    var window = 20_000
+    @Option(help: "Segments per second the sender paces itself to (the goal's rate by default).") var rate = 50_000
     @Option(help: "The collector's process id: ingest is then also reported per CPU-second the collector used.")
     var serverPid: Int32?
 
@@ -47,24 +46,30 @@ struct TraceBench: AsyncParsableCommand {
                 sent += 1
                 bytes += datagram.count
             }
-            if sent % 5000 == 0 {
-                while try await health().received - baseline.received < sent - window {
-                    try await Task.sleep(for: .milliseconds(2))
-                }
+            // Paced: never ahead of `rate` segments a second since the start.
+            if sent % 500 == 0 {
+                let due = t0 + .milliseconds(Int64(Double(sent) / Double(rate) * 1000))
+                if due > ContinuousClock.now { try await Task.sleep(until: due, clock: .continuous) }
             }
         }
         let sendSeconds = LoadGenerator.seconds(ContinuousClock.now - t0)
+        // Done when every datagram that arrived is stored or refused, and no more arrive.
         var last = try await health()
-        while last.stored - baseline.stored < sent - (last.refused - baseline.refused) {
-            if last.received - baseline.received < sent, LoadGenerator.seconds(ContinuousClock.now - t0) > sendSeconds + 60 { break }
+        var stableSince = ContinuousClock.now
+        while true {
             try await Task.sleep(for: .milliseconds(20))
-            last = try await health()
+            let next = try await health()
+            if next.received != last.received { stableSince = ContinuousClock.now }
+            last = next
+            let received = last.received - baseline.received
+            let settled = last.stored - baseline.stored + last.refused - baseline.refused >= received
+            if settled, received == sent || ContinuousClock.now - stableSince > .seconds(1) { break }
         }
         let seconds = LoadGenerator.seconds(ContinuousClock.now - t0)
         let stored = last.stored - baseline.stored
-        print(String(format: "X-Ray UDP ingest: %d segments (%.0f bytes each) sent in %.2f s; %d stored (%d refused, %d lost) in %.2f s = %.0f segments/s",
-                     sent, Double(bytes) / Double(sent), sendSeconds, stored, last.refused - baseline.refused,
-                     sent - (last.received - baseline.received), seconds, Double(stored) / seconds))
+        print(String(format: "X-Ray UDP ingest: %d segments (%.0f bytes each) sent at %.0f/s in %.2f s; %d stored (%d refused, %d lost) in %.2f s = %.0f segments/s",
+                     sent, Double(bytes) / Double(sent), Double(sent) / sendSeconds, sendSeconds, stored,
+                     last.refused - baseline.refused, sent - (last.received - baseline.received), seconds, Double(stored) / seconds))
         if let cpu0, let cpu1 = serverPid.flatMap(MetricBench.cpuSeconds) {
             print(String(format: "X-Ray UDP ingest: the collector used %.2f CPU-seconds = %.0f segments per CPU-second",
                          cpu1 - cpu0, Double(stored) / (cpu1 - cpu0)))

@@ -250,6 +250,19 @@ package final class SkylensDatabase: Sendable {
                 CREATE INDEX trace_log_by_time ON trace_log (timestamp);
                 """)
         }
+        migrator.registerMigration("v8-trace-references") { db in
+            // Each trace row lists where its documents are (`id:inProgress:block:position;…`), replacing one
+            // trace_segment row per document; index terms are deleted by their key, so the by-trace index goes too.
+            try db.execute(sql: """
+                ALTER TABLE trace ADD COLUMN segments TEXT NOT NULL DEFAULT '';
+                UPDATE trace SET segments = COALESCE((
+                    SELECT group_concat(ref, ';') FROM (
+                        SELECT id || ':' || in_progress || ':' || block_id || ':' || position AS ref FROM trace_segment s
+                        WHERE s.trace_id = trace.trace_id ORDER BY block_id, position)), '');
+                DROP TABLE trace_segment;
+                DROP INDEX trace_term_by_trace;
+                """)
+        }
         return migrator
     }
 }

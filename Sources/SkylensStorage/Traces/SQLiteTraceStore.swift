@@ -20,7 +20,8 @@ package final class SQLiteTraceStore: TraceStore {
         var id: String
         var text: String
         var segment: Segment
-        /// Its position in the block it is stored in.
+        /// Where its text is stored: a block and the position in it.
+        var block: Int64
         var position: Int
     }
 
@@ -75,7 +76,7 @@ package final class SQLiteTraceStore: TraceStore {
                     }
                 }
                 if groups[traceID] == nil { order.append(traceID) }
-                groups[traceID, default: []].append(Document(id: d.segment.id, text: d.text, segment: d.segment, position: position))
+                groups[traceID, default: []].append(Document(id: d.segment.id, text: d.text, segment: d.segment, block: 0, position: position))
             }
 
             // One block holds this commit's documents.
@@ -104,25 +105,22 @@ package final class SQLiteTraceStore: TraceStore {
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
             var written: [String: CachedTrace] = [:]
-            let putSegment = try db.makeStatement(sql: """
-                INSERT OR REPLACE INTO trace_segment (trace_id, id, in_progress, block_id, position) VALUES (?, ?, ?, ?, ?)
-                """)
             for traceID in order {
                 let before = previous[traceID]
                 var docs = before?.documents ?? []
-                for d in groups[traceID]! {
+                for var d in groups[traceID]! {
                     if let i = docs.firstIndex(where: { $0.id == d.id }) {
                         // A completed version replaces an in-progress one; an in-progress one never replaces a completed one.
                         if d.segment.inProgress && !docs[i].segment.inProgress { continue }
                         docs.remove(at: i)
                     }
+                    d.block = blockID
                     docs.append(d)
-                    try putSegment.execute(arguments: [traceID, d.id, d.segment.inProgress, blockID, d.position])
                 }
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
                 removed += before?.facts.graph ?? []
-                try Self.writeFacts(db, facts, previous: before?.facts)
+                try Self.writeTrace(db, facts, documents: docs, previous: before?.facts)
                 written[traceID] = CachedTrace(documents: docs, facts: facts)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
@@ -148,18 +146,32 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    private static func writeFacts(_ db: Database, _ f: TraceFacts, previous: TraceFacts?) throws {
-        let blob = Data(TraceFactsCodec.encode(f))
+    /// Writes a trace's row (facts, and where each of its documents is) and, when they changed, its index terms.
+    private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?) throws {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
-        try db.execute(sql: """
-            INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts) VALUES (?, ?, ?, ?, ?)
-            """, arguments: [f.id, f.startTime, f.endTime, traceTime, blob])
+        let refs = documents.map { "\($0.id):\($0.segment.inProgress ? 1 : 0):\($0.block):\($0.position)" }.joined(separator: ";")
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [f.id, f.startTime, f.endTime, traceTime, Data(TraceFactsCodec.encode(f)), refs])
         // Index terms are rewritten only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
-        if let previous, previous.startTime == f.startTime, indexTerms(previous) == terms { return }
-        if previous != nil { try db.execute(sql: "DELETE FROM trace_term WHERE trace_id = ?", arguments: [f.id]) }
+        if let previous {
+            let old = indexTerms(previous)
+            if previous.startTime == f.startTime, old == terms { return }
+            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
+            for t in old { try delete.execute(arguments: [t, previous.startTime, f.id]) }
+        }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
         for t in terms { try insert.execute(arguments: [t, f.startTime, f.id]) }
+    }
+
+    /// A trace's document references, `id:inProgress:block:position` joined by `;`.
+    static func references(_ text: String) -> [(id: String, inProgress: Bool, block: Int64, position: Int)] {
+        text.split(separator: ";").compactMap { ref in
+            let p = ref.split(separator: ":")
+            guard p.count == 4, let block = Int64(p[2]), let position = Int(p[3]) else { return nil }
+            return (String(p[0]), p[1] == "1", block, position)
+        }
     }
 
     /// A trace's index terms: each annotation value (typed) and each service name.
@@ -215,35 +227,34 @@ package final class SQLiteTraceStore: TraceStore {
     // MARK: Reading
 
     private static func loadTrace(_ db: Database, _ traceID: String) throws -> CachedTrace? {
-        guard let blob = try Data.fetchOne(db, sql: "SELECT facts FROM trace WHERE trace_id = ?", arguments: [traceID]) else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE trace_id = ?", arguments: [traceID]) else {
             return nil
         }
-        let facts = try Self.facts(blob)
+        let facts = try Self.facts(row[0])
         var documents: [Document] = []
-        for (id, text, position) in try documentTexts(db, traceID) {
-            let segment = try text.utf8.withContiguousStorageIfAvailable { try Segment.parse(UnsafeRawBufferPointer($0), nowSeconds: 0) }
-                ?? Segment.parse(JSONValue.parse(text), nowSeconds: 0)
-            documents.append(Document(id: id, text: text, segment: segment, position: position))
+        for d in try documentTexts(db, references(row[1])) {
+            let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
+            documents.append(Document(id: d.id, text: d.text, segment: segment, block: d.block, position: d.position))
         }
         return CachedTrace(documents: documents, facts: facts)
     }
 
-    /// The documents of a trace as stored, in arrival order.
-    private static func documentTexts(_ db: Database, _ traceID: String) throws -> [(id: String, text: String, position: Int)] {
-        let rows = try Row.fetchAll(db, sql: """
-            SELECT s.id, s.block_id, s.position FROM trace_segment s WHERE s.trace_id = ? ORDER BY s.block_id, s.position
-            """, arguments: [traceID])
+    /// The texts of a trace's documents, in the order of its references.
+    private static func documentTexts(_ db: Database, _ refs: [(id: String, inProgress: Bool, block: Int64, position: Int)]) throws
+        -> [(id: String, text: String, block: Int64, position: Int)] {
         var blocks: [Int64: BlockCodec.Columns] = [:]
-        var out: [(id: String, text: String, position: Int)] = []
-        for row in rows {
-            let blockID: Int64 = row[1]
-            if blocks[blockID] == nil {
-                guard let bytes = try Data.fetchOne(db, sql: "SELECT bytes FROM trace_block WHERE id = ?", arguments: [blockID]) else { continue }
-                blocks[blockID] = try bytes.withUnsafeBytes { try BlockCodec.decode($0) }
+        var out: [(id: String, text: String, block: Int64, position: Int)] = []
+        for ref in refs {
+            if blocks[ref.block] == nil {
+                guard let bytes = try Data.fetchOne(db, sql: "SELECT bytes FROM trace_block WHERE id = ?", arguments: [ref.block]) else {
+                    continue
+                }
+                blocks[ref.block] = try bytes.withUnsafeBytes { try BlockCodec.decode($0) }
             }
-            let c = blocks[blockID]!
-            let i: Int = row[2]
-            out.append((row[0], String(decoding: c.bytes[c.offsets[i]..<c.offsets[i + 1]], as: UTF8.self), i))
+            let c = blocks[ref.block]!
+            guard ref.position < c.count else { throw StorageError(.corrupt, "trace document reference past its block") }
+            out.append((ref.id, String(decoding: c.bytes[c.offsets[ref.position]..<c.offsets[ref.position + 1]], as: UTF8.self),
+                        ref.block, ref.position))
         }
         return out
     }
@@ -256,10 +267,10 @@ package final class SQLiteTraceStore: TraceStore {
             for id in ids {
                 let traceID = aliases[id] ?? id
                 guard seen.insert(traceID).inserted,
-                      let blob = try Data.fetchOne(db, sql: "SELECT facts FROM trace WHERE trace_id = ?", arguments: [traceID])
+                      let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE trace_id = ?", arguments: [traceID])
                 else { continue }
-                let facts = try Self.facts(blob)
-                out.append(StoredTrace(facts: facts, documents: try Self.documentTexts(db, traceID).map { ($0.id, $0.text) }))
+                let facts = try Self.facts(row[0])
+                out.append(StoredTrace(facts: facts, documents: try Self.documentTexts(db, Self.references(row[1])).map { ($0.id, $0.text) }))
             }
             return out
         }
@@ -366,20 +377,27 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func deleteTraces(before: Double) async throws -> Int {
         let deleted = try await database.pool.write { db -> Int in
-            let ids = try String.fetchAll(db, sql: "SELECT trace_id FROM trace WHERE end < ?", arguments: [before])
-            for id in ids {
-                try db.execute(sql: "DELETE FROM trace_segment WHERE trace_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM trace_term WHERE trace_id = ?", arguments: [id])
+            let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE end < ?", arguments: [before])
+            let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
+            for row in rows {
+                let id: String = row[0]
+                if let facts = try? Self.facts(row[1]) {
+                    for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, id]) }
+                }
                 try db.execute(sql: "DELETE FROM trace_alias WHERE root_trace_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM trace WHERE trace_id = ?", arguments: [id])
             }
-            try db.execute(sql: "DELETE FROM trace_block WHERE created < ? AND id NOT IN (SELECT block_id FROM trace_segment)",
-                           arguments: [Int64(before * 1000)])
+            // Blocks hold the documents of many traces: one goes once it is older than retention by the longest a
+            // trace is expected to last (a week).
+            try db.execute(sql: "DELETE FROM trace_block WHERE created < ?", arguments: [Int64((before - Self.maxTraceSpan) * 1000)])
             try db.execute(sql: "DELETE FROM service_stat WHERE minute < ?", arguments: [Int64(before)])
             try db.execute(sql: "DELETE FROM trace_log WHERE timestamp < ?", arguments: [Int64(before * 1000)])
-            return ids.count
+            return rows.count
         }
         if deleted > 0 { cache.withLock { $0 = TraceCache(capacity: $0.capacity) } }
         return deleted
     }
+
+    /// How long after its first document a trace may still receive documents (blocks are kept this much longer).
+    static let maxTraceSpan: Double = 7 * 86_400
 }
