@@ -88,7 +88,8 @@ package final class SQLiteTraceStore: TraceStore {
                 columns.bytes.append(contentsOf: d.text.utf8)
                 columns.offsets.append(columns.bytes.count)
             }
-            let block = try BlockCodec.encode(columns, level: 6)
+            // zlib's fastest level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
+            let block = try BlockCodec.encode(columns, level: 1)
             try db.execute(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)", arguments: [now, Data(block.bytes)])
             let blockID = db.lastInsertedRowID
             // Which traces already have facts stored (one query for those not in the cache).

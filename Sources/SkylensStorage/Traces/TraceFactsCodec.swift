@@ -11,14 +11,10 @@ package enum TraceFactsCodec {
         let w = Writer()
         w.bytes.reserveCapacity(512)
         w.bytes.append(version)
-        // The service table: every ServiceID the facts mention, in first-seen order.
+        // The service table: every ServiceID the facts mention, in first-seen order (a handful: searched, not hashed).
         var table: [ServiceID] = []
-        var index: [ServiceID: Int] = [:]
         func note(_ id: ServiceID) {
-            if index[id] == nil {
-                index[id] = table.count
-                table.append(id)
-            }
+            if !table.contains(id) { table.append(id) }
         }
         f.services.forEach { note($0.id) }
         f.edges.forEach { note($0.source); note($0.destination) }
@@ -33,7 +29,7 @@ package enum TraceFactsCodec {
             w.string(s.name)
             w.string(s.type)
         }
-        func service(_ id: ServiceID) { w.count(index[id]!) }
+        func service(_ id: ServiceID) { w.count(table.firstIndex(of: id)!) }
 
         w.string(f.id)
         w.double(f.startTime)
