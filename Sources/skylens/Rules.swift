@@ -75,7 +75,8 @@ struct Rules: AsyncParsableCommand {
             switch RulesLoader.load(directory: dir) {
             case .success(let rules):
                 Output.line("\(dir): ok: \(rules.metricFilters.count) metric filter(s), \(rules.logGroups.count) log group(s), "
-                    + "\(rules.alarms.count) alarm(s), \(rules.topics.count) topic(s), \(rules.subscriptions.count) subscription(s)")
+                    + "\(rules.alarms.count) alarm(s), \(rules.topics.count) topic(s), \(rules.subscriptions.count) subscription(s), "
+                    + "\(rules.samplingRules.count) sampling rule(s)")
                 for f in rules.metricFilters {
                     Output.line("  metric filter \(f.name) on \(f.group): \(f.transformation.metricNamespace)/\(f.transformation.metricName)")
                 }
@@ -88,6 +89,10 @@ struct Rules: AsyncParsableCommand {
                 }
                 for t in rules.topics { Output.line("  topic \(t.name)") }
                 for s in rules.subscriptions { Output.line("  subscription \(s.protocolName) \(s.endpoint) to \(s.topicArn)") }
+                for r in rules.samplingRules {
+                    Output.line("  sampling rule \(r.name) (priority \(r.priority)): \(r.serviceName) \(r.httpMethod) \(r.urlPath), "
+                        + "\(r.reservoirSize)/s then \(r.fixedRate * 100)%")
+                }
             case .failure(let error):
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(1)

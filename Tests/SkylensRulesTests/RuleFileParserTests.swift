@@ -169,4 +169,26 @@ struct RuleFileParserTests {
         let rules = try RulesLoader.load(directory: dir).get()
         #expect(rules.metricFilters.count >= 3)
     }
+
+    @Test func samplingRulesAreReadAndChecked() {
+        let (rules, problems) = parse("""
+            Resources:
+              Orders:
+                Type: AWS::XRay::SamplingRule
+                Properties:
+                  SamplingRule: { RuleName: orders, Priority: 10, FixedRate: 0.5, ReservoirSize: 2, ServiceName: orders,
+                                  ServiceType: "*", Host: "*", HTTPMethod: POST, URLPath: /orders*, ResourceARN: "*", Version: 1 }
+              Bad:
+                Type: AWS::XRay::SamplingRule
+                Properties:
+                  SamplingRule: { RuleName: bad, Priority: 10, FixedRate: 1.5, ReservoirSize: 1 }
+            """)
+        #expect(rules.samplingRules.map(\.name) == ["orders"])
+        #expect(rules.samplingRules.first?.httpMethod == "POST")
+        #expect(rules.samplingRules.first?.urlPath == "/orders*")
+        #expect(rules.samplingRules.first?.fixedRate == 0.5)
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.contains("FixedRate is between 0 and 1") == true)
+        #expect(problems.first?.line == 10)
+    }
 }
