@@ -23,10 +23,12 @@ package struct RawResponse: Sendable {
 
 extension TestCollector {
     /// Sends an AWS JSON 1.1 request exactly as given.
-    package func post(target: String?, body: String, contentType: String = "application/x-amz-json-1.1") async throws -> RawResponse {
+    package func post(target: String?, body: String, contentType: String = "application/x-amz-json-1.1",
+                      headers: [(String, String)] = []) async throws -> RawResponse {
         var request = HTTPClientRequest(url: endpoint + "/")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: contentType)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
         if let target { request.headers.add(name: "X-Amz-Target", value: target) }
         request.body = .bytes(Array(body.utf8))
         return try await send(request)

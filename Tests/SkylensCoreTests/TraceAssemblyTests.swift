@@ -127,6 +127,12 @@ struct TraceAssemblyTests {
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","type":"subsegment","name":"x","start_time":1,"end_time":2}"#) == "MissingParentId")
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"subsegments":[{"id":"zz"}]}"#) == "InvalidId")
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1.5e0,"end_time":2.0E0}"#) == nil)
+        let big = #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"metadata":{"m":"\#(String(repeating: "x", count: 65_536))"}}"#
+        let tooLarge = Array(big.utf8).withUnsafeBytes { bytes in
+            Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
+        }
+        #expect((try? tooLarge.get()) == nil)
+        if case .failure(let e) = tooLarge { #expect(e.code == "DocumentTooLarge") }
     }
 
     @Test func traceIDsAreFoundInLogLines() {

@@ -90,4 +90,30 @@ struct DeliveryIntegrationTests {
         }
         await receiver.stop()
     }
+
+    /// An async hop stays one trace: a Publish carrying X-Amzn-Trace-Id (an instrumented publisher) hands the header
+    /// to every delivery, so the subscriber's segment continues the publisher's trace.
+    @Test func publishPassesTheTracingHeaderOn() async throws {
+        let receiver = TestReceiver()
+        try await receiver.start()
+        try await TestCollector.with(configure: { $0.deliveryInterval = .milliseconds(20) }) { c in
+            let topic = try #require(element("TopicArn", try await sns(c, "Action=CreateTopic&Name=orders").text))
+            _ = try await sns(c, "Action=Subscribe&TopicArn=\(topic)&Protocol=http&Endpoint=\(receiver.url)")
+            let confirmation = try await eventually("a SubscriptionConfirmation") {
+                receiver.received.first { $0.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation" }
+            }
+            #expect(confirmation.headers["x-amzn-trace-id"] == nil)
+            let document = try #require(try JSONSerialization.jsonObject(with: Data(confirmation.body.utf8)) as? [String: Any])
+            _ = try await sns(c, "Action=ConfirmSubscription&TopicArn=\(topic)&Token=\(try #require(document["Token"] as? String))")
+            let header = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
+            let published = try await c.post(target: nil, body: "Version=2010-03-31&Action=Publish&TopicArn=\(topic)&Message=hi",
+                                              contentType: "application/x-www-form-urlencoded", headers: [("X-Amzn-Trace-Id", header)])
+            #expect(published.status == 200)
+            let delivered = try await eventually("the notification") {
+                receiver.received.first { $0.headers["x-amz-sns-message-type"] == "Notification" }
+            }
+            #expect(delivered.headers["x-amzn-trace-id"] == header)
+        }
+        await receiver.stop()
+    }
 }

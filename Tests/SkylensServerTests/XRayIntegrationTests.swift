@@ -105,6 +105,33 @@ struct XRayIntegrationTests {
             #expect((toBackend?["FaultStatistics"] as? [String: Any])?["TotalCount"] as? Int == 1)
             #expect(toBackend?["TotalCount"] as? Int == 1)
             #expect(services.first { $0["Name"] as? String == "DynamoDB" }?["Type"] as? String == "AWS::DynamoDB")
+
+            // The same counts per time bucket, for an edge and for a service.
+            let edgeSeries = try await post(c, "/TimeSeriesServiceStatistics", [
+                "StartTime": Self.now - 120, "EndTime": Self.now + 120, "Period": 60,
+                "EntitySelectorExpression": "edge(\"api\", \"backend\")"])
+            let points = edgeSeries.json["TimeSeriesServiceStatistics"] as? [[String: Any]] ?? []
+            #expect(points.count == 1)
+            let edgeStats = points.first?["EdgeSummaryStatistics"] as? [String: Any]
+            #expect((edgeStats?["FaultStatistics"] as? [String: Any])?["TotalCount"] as? Int == 1)
+            #expect(points.first?["Timestamp"] as? Double == (Self.now / 60).rounded(.down) * 60)
+            let serviceSeries = try await post(c, "/TimeSeriesServiceStatistics", [
+                "StartTime": Self.now - 120, "EndTime": Self.now + 120, "EntitySelectorExpression": "service(\"api\")"])
+            let serviceStats = (serviceSeries.json["TimeSeriesServiceStatistics"] as? [[String: Any]])?.first?["ServiceSummaryStatistics"] as? [String: Any]
+            #expect(serviceStats?["OkCount"] as? Int == 1)
+            #expect(try await post(c, "/TimeSeriesServiceStatistics", ["StartTime": Self.now, "EndTime": Self.now + 1,
+                                                                       "EntitySelectorExpression": "annotation.x = 1"]).status == 400)
+
+            // Time-range types: by the trace id's time, any segment's time, or the root segment's.
+            for (range, start, expected) in [("TraceId", Self.now - 1, 1), ("Event", Self.now + 0.5, 1), ("Service", Self.now + 0.5, 0),
+                                             ("Bogus", Self.now, -1)] {
+                let r = try await post(c, "/TraceSummaries", ["StartTime": start, "EndTime": Self.now + 60, "TimeRangeType": range])
+                if expected < 0 {
+                    #expect(r.status == 400)
+                } else {
+                    #expect((r.json["TraceSummaries"] as? [Any])?.count == expected, "\(range)")
+                }
+            }
         }
     }
 

@@ -62,9 +62,13 @@ package struct Delivery: Sendable, Equatable {
     package var lastError: String?
     /// In the dead-letter queue.
     package var dead: Bool
+    /// The publisher's `X-Amzn-Trace-Id`, sent on with the delivery so the receiver's trace continues the publisher's.
+    package var traceHeader: String?
 
     package init(id: Int64 = 0, subscriptionArn: String, topicArn: String, endpoint: String, messageType: String, messageId: String,
-                 body: String, attempts: Int = 0, nextAttempt: Int64, lastError: String? = nil, dead: Bool = false) {
+                 body: String, attempts: Int = 0, nextAttempt: Int64, lastError: String? = nil, dead: Bool = false,
+                 traceHeader: String? = nil) {
+        self.traceHeader = traceHeader
         self.id = id
         self.subscriptionArn = subscriptionArn
         self.topicArn = topicArn

@@ -18,6 +18,7 @@ enum AWSRouter {
     static let formContentType = "application/x-www-form-urlencoded"
 
     static let errorTypeHeader = HTTPField.Name("x-amzn-ErrorType")!
+    static let traceIDHeader = HTTPField.Name("X-Amzn-Trace-Id")!
 
     static func build(logs: LogsAPI, cloudWatch: CloudWatchAPI, sns: SNSAPI, xray: XRayAPI, traceLogs: TraceLogs,
                       daemon: XRayDaemon, liveTail: LiveTailEndpoint, startedAt: Int64,
@@ -38,7 +39,7 @@ enum AWSRouter {
                 var bytes = Array(body.readableBytesView)
                 if target.isEmpty, request.headers[.contentType]?.hasPrefix(formContentType) == true {
                     if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
-                    return await query(cloudWatch, sns, bytes: bytes, requestID: requestID)
+                    return await query(cloudWatch, sns, bytes: bytes, requestID: requestID, traceHeader: request.headers[traceIDHeader])
                 }
                 if target.hasPrefix(CloudWatchAPI.service + ".") {
                     if request.headers[.contentEncoding] == "gzip" { bytes = try Gzip.decompress(bytes) }
@@ -219,7 +220,7 @@ enum AWSRouter {
 
     /// The query protocol (form-encoded parameters, XML answers), routed by `Version`: SNS (2010-03-31) or
     /// CloudWatch (2010-08-01, also when absent), then by `Action`.
-    static func query(_ cloudWatch: CloudWatchAPI, _ sns: SNSAPI, bytes: [UInt8], requestID: String) async -> Response {
+    static func query(_ cloudWatch: CloudWatchAPI, _ sns: SNSAPI, bytes: [UInt8], requestID: String, traceHeader: String? = nil) async -> Response {
         func failure(_ code: String, _ message: String, status: Int, xmlns: String) -> Response {
             xml(QueryResponse.error(code: code, message: message, sender: status < 500, requestID: requestID, xmlns: xmlns),
                 status: .init(code: status), requestID: requestID)
@@ -233,7 +234,7 @@ enum AWSRouter {
         switch request.version {
         case SNSAPI.apiVersion?:
             do {
-                let out = try await sns.handle(action: request.action, parameters: request.parameters)
+                let out = try await sns.handle(action: request.action, parameters: request.parameters, traceHeader: traceHeader)
                 return xml(QueryResponse.success(action: request.action, result: out, requestID: requestID, xmlns: SNSAPI.xmlNamespace,
                                                  mapMembers: SNSAPI.mapMembers), status: .ok, requestID: requestID)
             } catch {

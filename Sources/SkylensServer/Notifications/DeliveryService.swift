@@ -80,6 +80,7 @@ package struct DeliveryService<C: Clock>: Service where C.Duration == Duration {
         request.headers.add(name: "x-amz-sns-message-id", value: d.messageId)
         request.headers.add(name: "x-amz-sns-topic-arn", value: d.topicArn)
         if d.messageType == "Notification" { request.headers.add(name: "x-amz-sns-subscription-arn", value: d.subscriptionArn) }
+        if let trace = d.traceHeader { request.headers.add(name: "X-Amzn-Trace-Id", value: trace) }
         request.body = .bytes(ByteBuffer(string: d.body))
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: timeout)

@@ -54,7 +54,7 @@ package struct Notifier: Sendable {
 
     /// Publishes to every confirmed subscription of the topic; returns the message id.
     @discardableResult
-    package func publish(topic: Topic, message: String, subject: String?) async throws -> String {
+    package func publish(topic: Topic, message: String, subject: String?, traceHeader: String? = nil) async throws -> String {
         let messageId = UUID().uuidString.lowercased()
         let now = Self.timestamp(wallClock.nowMillis())
         var deliveries: [Delivery] = []
@@ -62,7 +62,9 @@ package struct Notifier: Sendable {
             let fields = SNSMessages.Fields(
                 type: "Notification", messageId: messageId, topicArn: topic.arn, subject: subject, message: message, timestamp: now,
                 unsubscribeURL: baseURL() + Self.unsubscribePath + "?Action=Unsubscribe&SubscriptionArn=\(Self.escaped(s.arn))")
-            deliveries.append(try delivery(fields, to: s, raw: s.rawMessageDelivery ? message : nil))
+            var d = try delivery(fields, to: s, raw: s.rawMessageDelivery ? message : nil)
+            d.traceHeader = traceHeader
+            deliveries.append(d)
         }
         try await store.enqueue(deliveries)
         return messageId

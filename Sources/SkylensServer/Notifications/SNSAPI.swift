@@ -14,7 +14,8 @@ package struct SNSAPI: Sendable {
 
     package init(notifier: Notifier) { self.notifier = notifier }
 
-    package func handle(action: String, parameters p: WireValue) async throws(SNSError) -> WireValue {
+    /// `traceHeader`: the request's `X-Amzn-Trace-Id`, which Publish passes on to its deliveries.
+    package func handle(action: String, parameters p: WireValue, traceHeader: String? = nil) async throws(SNSError) -> WireValue {
         do {
             switch action {
             case "CreateTopic": return try await createTopic(p)
@@ -41,7 +42,7 @@ package struct SNSAPI: Sendable {
             case "ListSubscriptionsByTopic":
                 let topic = try await existingTopic(p)
                 return .map([("Subscriptions", .array(try await store.subscriptions(topicArn: topic.arn).map(subscriptionMember)))])
-            case "Publish": return try await publish(p)
+            case "Publish": return try await publish(p, traceHeader: traceHeader)
             case "GetSubscriptionAttributes": return try await subscriptionAttributes(p)
             case "SetSubscriptionAttributes": return try await setSubscriptionAttribute(p)
             default:
@@ -93,7 +94,7 @@ package struct SNSAPI: Sendable {
         return .map([("SubscriptionArn", .string(p["ReturnSubscriptionArn"]?.bool == true ? s.arn : "pending confirmation"))])
     }
 
-    private func publish(_ p: WireValue) async throws -> WireValue {
+    private func publish(_ p: WireValue, traceHeader: String?) async throws -> WireValue {
         guard p["TargetArn"] == nil, p["PhoneNumber"] == nil else { throw SNSError.invalid("Skylens publishes to topics (TopicArn) only") }
         let topic = try await existingTopic(p)
         let message = try required(p, "Message")
@@ -102,7 +103,7 @@ package struct SNSAPI: Sendable {
         if let subject, subject.isEmpty || subject.count > 100 || subject.contains("\n") {
             throw SNSError.invalid("Subject must be 1 to 100 characters on one line")
         }
-        let id = try await notifier.publish(topic: topic, message: message, subject: subject)
+        let id = try await notifier.publish(topic: topic, message: message, subject: subject, traceHeader: traceHeader)
         return .map([("MessageId", .string(id))])
     }
 

@@ -263,6 +263,10 @@ package final class SkylensDatabase: Sendable {
                 DROP INDEX trace_term_by_trace;
                 """)
         }
+        migrator.registerMigration("v9-delivery-trace-header") { db in
+            // The publisher's X-Amzn-Trace-Id, propagated with each delivery (an async hop stays one trace).
+            try db.execute(sql: "ALTER TABLE delivery ADD COLUMN trace_header TEXT")
+        }
         return migrator
     }
 }

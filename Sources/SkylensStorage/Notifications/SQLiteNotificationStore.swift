@@ -93,12 +93,12 @@ package final class SQLiteNotificationStore: NotificationStore {
         try await database.pool.write { db in
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO delivery (subscription_arn, topic_arn, endpoint, message_type, message_id, body, attempts, next_attempt,
-                                      last_error, dead)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                      last_error, dead, trace_header)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for d in deliveries {
                 try insert.execute(arguments: [d.subscriptionArn, d.topicArn, d.endpoint, d.messageType, d.messageId, d.body, d.attempts,
-                                               d.nextAttempt, d.lastError, d.dead])
+                                               d.nextAttempt, d.lastError, d.dead, d.traceHeader])
             }
         }
     }
@@ -171,7 +171,7 @@ package final class SQLiteNotificationStore: NotificationStore {
         try Row.fetchAll(db, sql: sql, arguments: args).map { r in
             Delivery(id: r["id"], subscriptionArn: r["subscription_arn"], topicArn: r["topic_arn"], endpoint: r["endpoint"],
                      messageType: r["message_type"], messageId: r["message_id"], body: r["body"], attempts: r["attempts"],
-                     nextAttempt: r["next_attempt"], lastError: r["last_error"], dead: r["dead"])
+                     nextAttempt: r["next_attempt"], lastError: r["last_error"], dead: r["dead"], traceHeader: r["trace_header"])
         }
     }
 }
