@@ -17,6 +17,10 @@ package final class SkylensDatabase: Sendable {
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         config.maximumReaderCount = 4
+        // A collector restarted on the same directory in the same process (tests) can open it while the previous
+        // pool's last connection is still closing (SQLite checkpoints the WAL under an exclusive lock then): wait for
+        // such a lock instead of failing at once.
+        config.busyMode = .timeout(10)
         let path = (directory as NSString).appendingPathComponent("skylens.sqlite")
         do {
             pool = try DatabasePool(path: path, configuration: config)
