@@ -78,22 +78,79 @@ package struct Segment: Sendable, Equatable {
     package var inProgress: Bool
     /// `type: "subsegment"` on a top-level document (an independently sent subsegment), or an embedded subsegment.
     package var isSubsegment: Bool
-    /// `aws` or `remote` for calls to downstream services.
-    package var namespace: String?
-    package var origin: String?
-    package var http: SegmentHTTP
     package var error: Bool
     package var fault: Bool
     package var throttle: Bool
-    package var annotations: [(key: String, value: AnnotationValue)]
-    package var user: String?
-    package var awsOperation: String?
-    package var resourceARN: String?
-    package var exceptions: [SegmentException]
-    package var links: [SegmentLink]
     package var subsegments: [Segment]
     /// Made by X-Ray (here: trace assembly) from a downstream call's subsegment.
     package var inferred = false
+    /// What assembly never changes, shared by every copy: adjusters copy segments often, and a copy then costs one
+    /// reference instead of one per field.
+    private var details: Details
+
+    private final class Details: Sendable {
+        let namespace: String?
+        let origin: String?
+        let http: SegmentHTTP
+        let annotations: [(key: String, value: AnnotationValue)]
+        let user: String?
+        let awsOperation: String?
+        let resourceARN: String?
+        let exceptions: [SegmentException]
+        let links: [SegmentLink]
+
+        init(namespace: String?, origin: String?, http: SegmentHTTP, annotations: [(key: String, value: AnnotationValue)], user: String?,
+             awsOperation: String?, resourceARN: String?, exceptions: [SegmentException], links: [SegmentLink]) {
+            self.namespace = namespace
+            self.origin = origin
+            self.http = http
+            self.annotations = annotations
+            self.user = user
+            self.awsOperation = awsOperation
+            self.resourceARN = resourceARN
+            self.exceptions = exceptions
+            self.links = links
+        }
+
+        func with(http: SegmentHTTP) -> Details {
+            Details(namespace: namespace, origin: origin, http: http, annotations: annotations, user: user, awsOperation: awsOperation,
+                    resourceARN: resourceARN, exceptions: exceptions, links: links)
+        }
+    }
+
+    package init(id: String, traceID: String, parentID: String?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
+                 isSubsegment: Bool, namespace: String?, origin: String?, http: SegmentHTTP, error: Bool, fault: Bool, throttle: Bool,
+                 annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
+                 exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
+        self.id = id
+        self.traceID = traceID
+        self.parentID = parentID
+        self.name = name
+        self.startTime = startTime
+        self.endTime = endTime
+        self.inProgress = inProgress
+        self.isSubsegment = isSubsegment
+        self.error = error
+        self.fault = fault
+        self.throttle = throttle
+        self.subsegments = subsegments
+        details = Details(namespace: namespace, origin: origin, http: http, annotations: annotations, user: user,
+                          awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links)
+    }
+
+    /// `aws` or `remote` for calls to downstream services.
+    package var namespace: String? { details.namespace }
+    package var origin: String? { details.origin }
+    package var http: SegmentHTTP {
+        get { details.http }
+        set { details = details.with(http: newValue) }
+    }
+    package var annotations: [(key: String, value: AnnotationValue)] { details.annotations }
+    package var user: String? { details.user }
+    package var awsOperation: String? { details.awsOperation }
+    package var resourceARN: String? { details.resourceARN }
+    package var exceptions: [SegmentException] { details.exceptions }
+    package var links: [SegmentLink] { details.links }
 
     package static func == (a: Segment, b: Segment) -> Bool {
         a.id == b.id && a.traceID == b.traceID && a.parentID == b.parentID && a.name == b.name && a.startTime == b.startTime
