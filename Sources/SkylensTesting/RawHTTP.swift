@@ -58,7 +58,7 @@ extension TestCollector {
     }
 
     private func send(_ request: HTTPClientRequest) async throws -> RawResponse {
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let response = try await http.execute(request, timeout: .seconds(30))
         var buffer = try await response.body.collect(upTo: 64 * 1_048_576)
         return RawResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                            body: buffer.readBytes(length: buffer.readableBytes) ?? [])

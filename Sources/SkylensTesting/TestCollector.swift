@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Logging
 import SkylensClient
@@ -15,6 +16,9 @@ package struct TestCollector: Sendable {
     package let collector: Collector
     package let port: Int
     package let dataDirectory: String
+    /// This collector's own HTTP client for raw requests: a pooled keep-alive connection must never outlive its
+    /// collector and be reused against a later one that got the same port (the shared client's pool allowed that).
+    let http: HTTPClient
 
     package var endpoint: String { "http://127.0.0.1:\(port)" }
     package var client: CollectorClient { CollectorClient(endpoint: endpoint) }
@@ -45,7 +49,15 @@ package struct TestCollector: Sendable {
                 return nil
             }
             let port = try await waitForPort(collector)
-            let result = try await body(TestCollector(collector: collector, port: port, dataDirectory: config.dataDirectory))
+            let http = HTTPClient(eventLoopGroupProvider: .singleton)
+            let result: T
+            do {
+                result = try await body(TestCollector(collector: collector, port: port, dataDirectory: config.dataDirectory, http: http))
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
+            try? await http.shutdown()
             await group.triggerGracefulShutdown()
             for try await _ in tasks {}
             return result
