@@ -177,21 +177,12 @@ struct MapFigures: CustomStringConvertible {
         let total = stats?["TotalCount"]?.number ?? 0
         let errors = stats?["ErrorStatistics"]?["TotalCount"]?.number ?? 0
         let faults = stats?["FaultStatistics"]?["TotalCount"]?.number ?? 0
-        var entries = (histogram?.array ?? []).compactMap { e -> (Double, Double)? in
-            guard let v = e["Value"]?.number, let c = e["Count"]?.number else { return nil }
-            return (v, c)
+        // The histogram (seconds → count) read back into Core's statistics, whose percentile the map uses.
+        var stats = ServiceStatistics()
+        for e in histogram?.array ?? [] {
+            if let v = e["Value"]?.number, let c = e["Count"]?.number { stats.histogram[Int64((v * 1000).rounded()), default: 0] += Int64(c) }
         }
-        entries.sort { $0.0 < $1.0 }
-        func percentile(_ p: Double) -> String {
-            let n = entries.reduce(0) { $0 + $1.1 }
-            guard n > 0 else { return "-" }
-            var seen = 0.0
-            for (v, c) in entries {
-                seen += c
-                if seen >= (n * p).rounded(.up) { return Traces.millis(v) }
-            }
-            return Traces.millis(entries.last!.0)
-        }
+        func percentile(_ p: Double) -> String { stats.percentile(p).map { Traces.millis(Double($0) / 1000) } ?? "-" }
         description = String(format: "%d req (%.1f/min)  errors %d  faults %d  p50 %@  p99 %@", Int(total), total / minutes, Int(errors),
                              Int(faults), percentile(0.5), percentile(0.99))
     }

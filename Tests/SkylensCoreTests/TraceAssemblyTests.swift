@@ -144,6 +144,19 @@ struct TraceAssemblyTests {
         }
         let none = Array("2026-11-26 11-2aaaaaaa-bbb x1-5759e988-bd862e3fe1be46a994272793".utf8).withUnsafeBytes { TraceIdentifiers.traceIDs(in: $0) }
         #expect(none.isEmpty)
+        // A batch of messages end to end: ids are found per message, and never across a boundary.
+        let id = "1-5759e988-bd862e3fe1be46a994272793"
+        let messages = ["no id here a", id + " starts this one", "split 1-5759e988-bd862e3f", "e1be46a994272793 end", "twice \(id) \(id)"]
+        var bytes: [UInt8] = [], offsets = [0]
+        for m in messages { bytes += Array(m.utf8); offsets.append(bytes.count) }
+        var hits: [Int] = []
+        bytes.withUnsafeBytes { all in
+            TraceIdentifiers.forEachTraceID(in: all, messageOffsets: offsets) { i, found in
+                #expect(found == id)
+                hits.append(i)
+            }
+        }
+        #expect(hits == [1, 4, 4])
     }
 }
 

@@ -403,7 +403,7 @@ struct FilterParser {
 // MARK: - Evaluation
 
 extension FilterExpression {
-    /// Whether a trace matches. `group.*` terms need the group's expression resolved first (see ``resolvingGroups``).
+    /// Whether a trace matches.
     package func matches(_ facts: TraceFacts) -> Bool {
         evaluate(TraceScope(facts: facts))
     }
@@ -461,7 +461,7 @@ extension FilterExpression {
                 }
             }
         case .group:
-            // Groups are resolved into their expressions before evaluation; an unresolved one matches nothing.
+            // No groups exist: the API refuses expressions naming one (see `groupReferences`), so none matches here.
             return false
         }
     }
@@ -632,25 +632,6 @@ extension FilterExpression {
             return selector.name.map { [.service(name: $0)] } ?? []
         default:
             return []
-        }
-    }
-
-    /// The expression with each `group.name = "x"` / `group.arn = "…"` replaced by the group's own expression.
-    package func resolvingGroups(_ lookup: (String) -> FilterExpression?) -> FilterExpression? {
-        switch self {
-        case .and(let a, let b):
-            guard let x = a.resolvingGroups(lookup), let y = b.resolvingGroups(lookup) else { return nil }
-            return .and(x, y)
-        case .or(let a, let b):
-            guard let x = a.resolvingGroups(lookup), let y = b.resolvingGroups(lookup) else { return nil }
-            return .or(x, y)
-        case .not(let a):
-            return a.resolvingGroups(lookup).map { .not($0) }
-        case .group(_, let c):
-            guard case .string(let name) = c.literal else { return nil }
-            return lookup(name)
-        default:
-            return self
         }
     }
 }

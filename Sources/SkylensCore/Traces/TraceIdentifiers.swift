@@ -58,23 +58,35 @@ package enum TraceIdentifiers {
     /// `Root=…` of a logged header): each `1-xxxxxxxx-xxxxxxxxxxxxxxxxxxxxxxxx` not embedded in a longer hex run.
     package static func traceIDs(in bytes: UnsafeRawBufferPointer) -> [String] {
         var found: [String] = []
+        forEachTraceID(in: bytes, messageOffsets: [0, bytes.count]) { _, id in
+            if !found.contains(id) { found.append(id) }
+        }
+        return found
+    }
+
+    /// The trace ids of messages laid end to end in `bytes` (message `i` is `offsets[i]..<offsets[i + 1]`), found in
+    /// one pass over all of them: `body` gets each message index (ascending) and id. Most log lines name no trace,
+    /// so the pass is a `memmem` for the "1-" anchor; the shape is checked within the message that holds it.
+    package static func forEachTraceID(in bytes: UnsafeRawBufferPointer, messageOffsets offsets: [Int],
+                                       _ body: (_ message: Int, _ id: String) -> Void) {
         let n = bytes.count
-        guard n >= 35, let base = bytes.baseAddress else { return found }
-        var i = 0
-        // "1-" anchors found with memmem (most log lines have none), then the shape checked byte by byte.
+        guard n >= 35, offsets.count >= 2, let base = bytes.baseAddress else { return }
+        var i = offsets[0]
+        var message = 0
         while i + 35 <= n, let hit = skylens_memmem(base + i, n - i, anchor.utf8Start, 2) {
             let at = base.distance(to: hit)
             guard at + 35 <= n else { break }
-            if bytes[at + 10] == UInt8(ascii: "-"), at == 0 || !isIDByte(bytes[at - 1]), at + 35 == n || !isIDByte(bytes[at + 35]),
+            while message + 2 < offsets.count, offsets[message + 1] <= at { message += 1 }
+            let lo = offsets[message], hi = offsets[message + 1]
+            if at + 35 <= hi, bytes[at + 10] == UInt8(ascii: "-"), at == lo || !isIDByte(bytes[at - 1]),
+               at + 35 == hi || !isIDByte(bytes[at + 35]),
                (at + 2..<at + 10).allSatisfy({ isLowerHex(bytes[$0]) }), (at + 11..<at + 35).allSatisfy({ isLowerHex(bytes[$0]) }) {
-                let id = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 35)]), as: UTF8.self)
-                if !found.contains(id) { found.append(id) }
+                body(message, String(decoding: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 35)]), as: UTF8.self))
                 i = at + 35
             } else {
                 i = at + 1
             }
         }
-        return found
     }
 
     private static let anchor: StaticString = "1-"

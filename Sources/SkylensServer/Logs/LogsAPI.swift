@@ -206,16 +206,15 @@ package struct LogsAPI: Sendable {
     }
 
     /// Records which events name X-Ray trace ids (REPORT's `XRAY TraceId`, Powertools' `xray_trace_id`, a logged
-    /// `X-Amzn-Trace-Id`), so a trace shows its log lines and a log line leads to its trace.
+    /// `X-Amzn-Trace-Id`), so a trace shows its log lines and a log line leads to its trace. One pass over the
+    /// batch's bytes, not one search per event: this runs on every PutLogEvents.
     func linkTraces(group: String, stream: String, events: LogBatch) async throws {
         guard let traces else { return }
         var references: [TraceLogReference] = []
         events.bytes.withUnsafeBytes { all in
-            for i in 0..<events.count {
-                let message = UnsafeRawBufferPointer(rebasing: all[events.offsets[i]..<events.offsets[i + 1]])
-                for id in TraceIdentifiers.traceIDs(in: message) {
-                    references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: events.timestamps[i]))
-                }
+            TraceIdentifiers.forEachTraceID(in: all, messageOffsets: events.offsets) { i, id in
+                if let last = references.last, last.traceID == id, last.timestamp == events.timestamps[i] { return }
+                references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: events.timestamps[i]))
             }
         }
         try await traces.addLogReferences(references)

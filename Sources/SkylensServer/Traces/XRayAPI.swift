@@ -167,7 +167,7 @@ package struct XRayAPI: Sendable {
         let (start, end) = try timeRange(p)
         try checkGroup(p)
         let rows = try await store.serviceGraph(start: start, end: end)
-        let roots = try await rootServices(rows: rows, start: start, end: end)
+        let roots = Self.rootServices(rows)
         return .map([
             ("StartTime", .timestamp(start)), ("EndTime", .timestamp(end)),
             ("Services", XRayDocuments.services(rows, roots: roots, start: start, end: end, account: account)),
@@ -176,7 +176,7 @@ package struct XRayAPI: Sendable {
     }
 
     /// Services no edge points at are the map's entry points.
-    private func rootServices(rows: [ServiceGraphRow], start: Double, end: Double) async throws -> Set<ServiceID> {
+    private static func rootServices(_ rows: [ServiceGraphRow]) -> Set<ServiceID> {
         let called = Set(rows.filter { $0.source != nil }.map(\.destination))
         return Set(rows.filter { $0.source == nil && !called.contains($0.destination) }.map(\.destination))
     }

@@ -66,8 +66,8 @@ package final class SQLiteTraceStore: TraceStore {
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
-                    let stored = try Bool.fetchOne(db, sql: "SELECT 1 FROM trace WHERE trace_id = ?", arguments: [target]) ?? false
-                    let known = groups[target] != nil || cache.withLock({ $0.traces[target] }) != nil || stored
+                    let known = try groups[target] != nil || cache.withLock({ $0.traces[target] }) != nil
+                        || Bool.fetchOne(db, sql: "SELECT 1 FROM trace WHERE trace_id = ?", arguments: [target]) ?? false
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
                                        arguments: [traceID, target])
