@@ -51,6 +51,14 @@ struct FilterPatternConformanceTests {
         // The slow path (evaluate) agrees with the fast path on every event.
         let evaluated = c.events.indices.filter { matcher.evaluate(c.events[$0]).matched }
         #expect(evaluated == matched, "\(c.id): evaluate and matches disagree")
+        // The prefilter is sound: every matched event holds one of its needles; when exact, holding one is matching.
+        if let needles = matcher.prefilter {
+            let holding = c.events.indices.filter { i in
+                Array(c.events[i].utf8).withUnsafeBytes { m in needles.contains { ByteSearch.contains(m, $0) } }
+            }
+            #expect(Set(matched).isSubset(of: holding), "\(c.id): the prefilter \(needles.map { String(decoding: $0, as: UTF8.self) }) drops a match")
+            if matcher.prefilterIsExact { #expect(holding == matched, "\(c.id): an exact prefilter differs from the pattern") }
+        }
         for expected in c.expect_extracted ?? [] {
             let outcome = matcher.evaluate(c.events[expected.event])
             let values = Dictionary(outcome.extracted.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })

@@ -70,4 +70,46 @@ struct FilterPatternTests {
         hay.withUnsafeBytes { #expect(ByteSearch.firstIndex($0, Array("ERROR".utf8)) == 6) }
         hay.withUnsafeBytes { #expect(ByteSearch.firstIndex($0, Array("nope".utf8)) == nil) }
     }
+
+    /// The vectorised search agrees with a naive one for needles of 1 to 40 bytes (both sides of the 16-byte blocks
+    /// and of the 32-byte switch to memmem) over haystacks of a small alphabet, so that near-misses are common.
+    @Test func byteSearchAgreesWithNaiveSearch() {
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        func naive(_ h: [UInt8], _ n: [UInt8]) -> Int? {
+            guard n.count <= h.count else { return nil }
+            return (0...(h.count - n.count)).first { Array(h[$0..<$0 + n.count]) == n }
+        }
+        for _ in 0..<3_000 {
+            let hay = (0..<next(120)).map { _ in UInt8(ascii: "a") + UInt8(next(3)) }
+            let needle: [UInt8]
+            if !hay.isEmpty, next(2) == 0 {
+                let start = next(hay.count)
+                needle = Array(hay[start..<min(hay.count, start + 1 + next(40))])
+            } else {
+                needle = (0..<1 + next(40)).map { _ in UInt8(ascii: "a") + UInt8(next(3)) }
+            }
+            let found = hay.withUnsafeBytes { ByteSearch.firstIndex($0, needle) }
+            #expect(found == naive(hay, needle), "\(String(decoding: needle, as: UTF8.self)) in \(String(decoding: hay, as: UTF8.self))")
+        }
+    }
+
+    /// A batch search reports each message holding the needle once, in order, and never a hit across two messages.
+    @Test func batchSearchMapsHitsToMessages() {
+        let messages = ["xxERR", "ORxx", "ERROR ERROR", "", "none", "ERROR"]
+        var bytes: [UInt8] = []
+        var offsets = [0]
+        for m in messages {
+            bytes += Array(m.utf8)
+            offsets.append(bytes.count)
+        }
+        var found: [Int] = []
+        bytes.withUnsafeBytes { buffer in
+            ByteSearch.forEachMessage(containing: Array("ERROR".utf8), in: buffer, offsets: offsets) { found.append($0) }
+        }
+        #expect(found == [2, 5])
+    }
 }

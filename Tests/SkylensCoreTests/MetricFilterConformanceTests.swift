@@ -80,6 +80,23 @@ struct MetricFilterConformanceTests {
             let key = Key(dims: datum.dimensions, minute: datum.timestamp - datum.timestamp % 60_000)
             for v in datum.values { got[key, default: StatisticSet()].add(v) }
         }
+        // A batch of the same events through the extractor (prefilters, per-filter tallies) publishes the same values.
+        var single: [Key: [Double: Double]] = [:]
+        var batched: [Key: [Double: Double]] = [:]
+        for event in c.events {
+            guard let datum = filter.apply(message: event.message, timestamp: event.timestamp_ms) else { continue }
+            for v in datum.values { single[Key(dims: datum.dimensions, minute: datum.timestamp - datum.timestamp % 60_000), default: [:]][v, default: 0] += 1 }
+        }
+        let t = c.transformation()
+        let batch = LogBatch(c.events.map { ($0.timestamp_ms, $0.message) })
+        for datum in LogMetricExtractor.extract(group: "/conformance", filters: [filter], events: batch).datums
+        where datum.namespace == t.metricNamespace && datum.name == t.metricName {
+            #expect(datum.unit == t.unit)
+            for (k, v) in datum.values.enumerated() {
+                batched[Key(dims: datum.dimensions, minute: datum.timestamp - datum.timestamp % 60_000), default: [:]][v, default: 0] += datum.counts?[k] ?? 1
+            }
+        }
+        #expect(batched == single, "\(c.id): the batch extractor disagrees with the filter applied per event")
         let expected = try #require(c.expect).datapoints
         for dp in expected {
             let stats = got[Key(dims: dp.dimensions, minute: dp.minute_start_ms)]

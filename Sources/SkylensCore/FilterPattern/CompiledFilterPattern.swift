@@ -12,6 +12,14 @@ package struct CompiledFilterPattern: Sendable {
         var term: FilterPattern.Term
         var bytes: [UInt8]
 
+        /// Byte strings of which a message holding this term contains one.
+        var needles: [[UInt8]]? {
+            switch term.match {
+            case .text: bytes.isEmpty ? nil : [bytes]
+            case .regex(let r): r.requiredLiterals
+            }
+        }
+
         func found(in message: UnsafeRawBufferPointer) -> Bool {
             switch term.match {
             case .text: ByteSearch.contains(message, bytes)
@@ -27,6 +35,13 @@ package struct CompiledFilterPattern: Sendable {
     private let fastTerm: [UInt8]?
     /// For JSON patterns: a quoted key every matching document contains (see ``requiredKey(_:)``).
     private let jsonRequiredKey: [UInt8]?
+    /// For space-delimited patterns ending in their only ellipsis: the fields to split and the conditions on them.
+    private let spacePrefix: SpaceMatcher.Prefix?
+    /// Byte strings of which every matching message contains at least one; nil when there is no such guarantee.
+    /// A batch of messages can be searched for them at once and the pattern run only where one occurs.
+    package let prefilter: [[UInt8]]?
+    /// Whether containing one of ``prefilter`` is the same as matching (a term, or `?` alternatives of terms).
+    package let prefilterIsExact: Bool
 
     package init(_ pattern: FilterPattern) {
         self.pattern = pattern
@@ -51,7 +66,34 @@ package struct CompiledFilterPattern: Sendable {
         } else {
             fastTerm = nil
         }
+        if case .spaceDelimited(let space) = pattern.body, !space.items.isEmpty { spacePrefix = SpaceMatcher.Prefix(space) } else {
+            spacePrefix = nil
+        }
+        switch pattern.body {
+        case .unstructured:
+            if !required.isEmpty {
+                // Each required term must occur: the one with the longest shortest needle is the most selective.
+                prefilter = required.compactMap(\.needles).max { Self.shortest($0) < Self.shortest($1) }
+                prefilterIsExact = fastTerm != nil
+            } else if !optional.isEmpty {
+                let alternatives = optional.map(\.needles)
+                prefilter = alternatives.contains { $0 == nil } ? nil : alternatives.flatMap { $0! }
+                prefilterIsExact = optional.allSatisfy { if case .text = $0.term.match { true } else { false } }
+            } else {
+                prefilter = nil
+                prefilterIsExact = false
+            }
+        case .json(let condition):
+            // Verbatim unless the message escapes something: a backslash makes a message a candidate too.
+            prefilter = Self.jsonNeedles(condition).map { $0 + [Self.backslash] }
+            prefilterIsExact = false
+        case .spaceDelimited:
+            prefilter = nil
+            prefilterIsExact = false
+        }
     }
+
+    private static func shortest(_ needles: [[UInt8]]) -> Int { needles.map(\.count).min() ?? 0 }
 
     /// True when the pattern matches every event.
     package var matchesAll: Bool {
@@ -85,6 +127,7 @@ package struct CompiledFilterPattern: Sendable {
             var cache = JSONEvaluation(document: document)
             return cache.evaluate(condition)
         case .spaceDelimited(let space):
+            if let spacePrefix { return spacePrefix.matches(bytes) }
             return SpaceMatcher(pattern: space).matches(bytes)
         }
     }
@@ -108,6 +151,28 @@ package struct CompiledFilterPattern: Sendable {
         }
     }
 
+    /// Byte strings of which every document matching `condition` contains one when it escapes nothing: for a test,
+    /// the text its value must contain (`= "ERROR"`, the longest run between `*`s; `IS TRUE`), else its key.
+    static func jsonNeedles(_ condition: JSONCondition) -> [[UInt8]]? {
+        switch condition {
+        case .and(let a, let b):
+            return [jsonNeedles(a), jsonNeedles(b)].compactMap { $0 }.max { shortest($0) < shortest($1) }
+        case .or(let a, let b):
+            guard let x = jsonNeedles(a), let y = jsonNeedles(b) else { return nil }
+            return x + y
+        case .test(let t):
+            let value: String? = switch t.operation {
+            case .equal(.text(let text)): text.split(separator: "*").max { $0.utf8.count < $1.utf8.count }.map(String.init)
+            case .isTrue: "true"
+            case .isFalse: "false"
+            case .isNull: "null"
+            default: nil
+            }
+            if let value, !value.isEmpty { return [Array(value.utf8)] }
+            return requiredKey(.test(t)).map { [Array($0.utf8)] }
+        }
+    }
+
     /// Whether `message` matches.
     package func matches(_ message: some Collection<UInt8>) -> Bool {
         if let fast = message.withContiguousStorageIfAvailable({ matches(UnsafeRawBufferPointer($0)) }) { return fast }
@@ -117,6 +182,27 @@ package struct CompiledFilterPattern: Sendable {
 
 /// Substring search over bytes, backed by the C library's `memmem` (65× faster than `String.contains`).
 package enum ByteSearch {
+    /// Calls `body` with the index of each message that contains `needle`, in order, once each, where message `i`
+    /// is `buffer[offsets[i]..<offsets[i + 1]]`: one search over the whole buffer, never across a message boundary.
+    package static func forEachMessage(containing needle: [UInt8], in buffer: UnsafeRawBufferPointer, offsets: [Int],
+                                       _ body: (Int) -> Void) {
+        guard offsets.count > 1, !needle.isEmpty else { return }
+        var from = offsets[0]
+        var message = 0
+        let end = offsets[offsets.count - 1]
+        while from < end, let hit = firstIndex(UnsafeRawBufferPointer(rebasing: buffer[from..<end]), needle) {
+            let position = from + hit
+            while offsets[message + 1] <= position { message += 1 }
+            if position + needle.count <= offsets[message + 1] {
+                body(message)
+                from = offsets[message + 1]
+                message += 1
+            } else {
+                from = position + 1
+            }
+        }
+    }
+
     package static func contains(_ haystack: UnsafeRawBufferPointer, _ needle: [UInt8]) -> Bool {
         firstIndex(haystack, needle) != nil
     }

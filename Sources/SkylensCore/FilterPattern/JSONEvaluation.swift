@@ -70,8 +70,12 @@ struct JSONEvaluation {
 /// `*` wildcards in filter-pattern text values: `*` matches any run of characters; everything else is literal.
 enum Glob {
     static func matches(_ pattern: String, _ text: String) -> Bool {
-        guard pattern.contains("*") else { return pattern == text }
-        let p = Array(pattern.utf8), t = Array(text.utf8)
+        guard pattern.utf8.contains(UInt8(ascii: "*")) else { return pattern == text }
+        var pattern = pattern, text = text
+        return pattern.withUTF8 { p in text.withUTF8 { t in matches(p, t) } }
+    }
+
+    private static func matches(_ p: UnsafeBufferPointer<UInt8>, _ t: UnsafeBufferPointer<UInt8>) -> Bool {
         var pi = 0, ti = 0, star = -1, mark = 0
         while ti < t.count {
             if pi < p.count, p[pi] != UInt8(ascii: "*"), p[pi] == t[ti] {

@@ -45,6 +45,13 @@ package struct PatternRegex: Sendable, Equatable {
         alternatives = try parser.parse()
     }
 
+    /// Byte strings of which every match contains one (each alternative's required run); nil when an alternative
+    /// has none.
+    package var requiredLiterals: [[UInt8]]? {
+        let literals = alternatives.map(\.requiredLiteral)
+        return literals.contains { $0.isEmpty } ? nil : literals
+    }
+
     /// Whether the regex matches anywhere in `bytes`.
     package func matches(_ bytes: UnsafeRawBufferPointer) -> Bool {
         for alternative in alternatives where Self.matches(alternative, bytes) { return true }

@@ -18,22 +18,41 @@ struct SpaceMatcher {
         return extracted(line, fields, assignment)
     }
 
-    /// Whether the line matches, without extracting values (the filtering fast path). A pattern whose only ellipsis
-    /// ends it (`[a, b, status = 5*, ...]`) matches any line with at least its named fields whose first fields hold:
-    /// only those are split.
+    /// Whether the line matches, without extracting values (the filtering fast path).
     func matches(_ line: UnsafeRawBufferPointer) -> Bool {
         if pattern.items.isEmpty { return true }
-        let named = pattern.items.count - 1
-        if pattern.items.last == .ellipsis, !pattern.items.dropLast().contains(.ellipsis) {
-            let fields = SpaceFields(line, limit: named)
-            guard fields.values.count == named else { return false }
-            for (k, item) in pattern.items.dropLast().enumerated() {
-                guard case .field(_, let condition?) = item else { continue }
-                if !Self.holds(condition, Self.text(line, fields.values[k])) { return false }
+        if let prefix = Prefix(pattern) { return prefix.matches(line) }
+        return assign(line, SpaceFields(line)) != nil
+    }
+
+    /// A pattern whose only ellipsis ends it (`[a, b, status = 5*, ...]`) matches any line with at least its named
+    /// fields whose conditions hold: only those fields are split, and a failing condition stops the split.
+    /// Compiled once per pattern, so matching copies none of the pattern's items.
+    struct Prefix: Sendable {
+        let named: Int
+        /// The conditions by field index, in field order.
+        let conditions: [(field: Int, condition: SpaceCondition)]
+
+        init?(_ pattern: SpacePattern) {
+            guard pattern.items.last == .ellipsis, !pattern.items.dropLast().contains(.ellipsis) else { return nil }
+            named = pattern.items.count - 1
+            conditions = pattern.items.dropLast().enumerated().compactMap { k, item in
+                if case .field(_, let condition?) = item { (k, condition) } else { nil }
+            }
+        }
+
+        func matches(_ line: UnsafeRawBufferPointer) -> Bool {
+            var fields = SpaceFieldCursor(line)
+            var next = 0
+            for k in 0..<named {
+                guard let field = fields.next() else { return false }
+                if next < conditions.count, conditions[next].field == k {
+                    if !SpaceMatcher.holds(conditions[next].condition, SpaceMatcher.text(line, field.value)) { return false }
+                    next += 1
+                }
             }
             return true
         }
-        return assign(line, SpaceFields(line)) != nil
     }
 
     /// The field each pattern item starts at, when the line matches.
@@ -115,12 +134,11 @@ struct SpaceMatcher {
     }
 
     static func holds(_ t: SpaceTest, _ value: String) -> Bool {
-        let number = Double(value)
         switch t.operation {
-        case .equal: return equals(t.value, value, number)
-        case .notEqual: return !equals(t.value, value, number)
+        case .equal: return equals(t.value, value)
+        case .notEqual: return !equals(t.value, value)
         case .less, .lessOrEqual, .greater, .greaterOrEqual:
-            guard case .number(let n, _) = t.value, let x = number else { return false }
+            guard case .number(let n, _) = t.value, let x = Double(value) else { return false }
             switch t.operation {
             case .less: return x < n
             case .lessOrEqual: return x <= n
@@ -130,10 +148,10 @@ struct SpaceMatcher {
         }
     }
 
-    private static func equals(_ v: SpaceTest.Value, _ value: String, _ number: Double?) -> Bool {
+    private static func equals(_ v: SpaceTest.Value, _ value: String) -> Bool {
         switch v {
         case .text(let pattern): return Glob.matches(pattern, value)
-        case .number(let n, let text): return number.map { $0 == n } ?? (value == text)
+        case .number(let n, let text): return Double(value).map { $0 == n } ?? (value == text)
         case .regex(let r): return r.matches(Array(value.utf8))
         }
     }

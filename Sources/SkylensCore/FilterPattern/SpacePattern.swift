@@ -148,30 +148,43 @@ struct SpaceFields {
     var values: [Range<Int>] = []
     var starts: [Int] = []
 
-    /// The fields of a line; with `limit`, only the first `limit` (the filtering path of patterns that need no more).
+    /// The fields of a line; with `limit`, only the first `limit`.
     init(_ b: UnsafeRawBufferPointer, limit: Int = .max) {
         values.reserveCapacity(min(limit, 32))
         starts.reserveCapacity(min(limit, 32))
-        var i = 0
-        let n = b.count
-        while values.count < limit {
-            while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
-            guard i < n else { break }
-            let start = i
-            if b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "[") {
-                let close = b[i] == UInt8(ascii: "\"") ? UInt8(ascii: "\"") : UInt8(ascii: "]")
-                var j = i + 1
-                while j < n, b[j] != close { j += 1 }
-                if j < n {
-                    values.append(i + 1..<j)
-                    starts.append(start)
-                    i = j + 1
-                    continue
-                }
-            }
-            while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
-            values.append(start..<i)
-            starts.append(start)
+        var cursor = SpaceFieldCursor(b)
+        while values.count < limit, let field = cursor.next() {
+            values.append(field.value)
+            starts.append(field.start)
         }
+    }
+}
+
+/// Walks a line's fields one at a time without storing them (the filtering path): fields are separated by spaces
+/// and tabs; a field opening with `"` or `[` runs to the matching `"` or `]` (when there is one), which are not
+/// part of its value.
+struct SpaceFieldCursor {
+    private let b: UnsafeRawBufferPointer
+    private var i = 0
+
+    init(_ b: UnsafeRawBufferPointer) { self.b = b }
+
+    /// The next field's value range and the offset where it starts (with its delimiter); nil at the end.
+    mutating func next() -> (value: Range<Int>, start: Int)? {
+        let n = b.count
+        while i < n, b[i] == 0x20 || b[i] == 0x09 { i += 1 }
+        guard i < n else { return nil }
+        let start = i
+        if b[i] == UInt8(ascii: "\"") || b[i] == UInt8(ascii: "[") {
+            let close = b[i] == UInt8(ascii: "\"") ? UInt8(ascii: "\"") : UInt8(ascii: "]")
+            var j = i + 1
+            while j < n, b[j] != close { j += 1 }
+            if j < n {
+                i = j + 1
+                return (start + 1..<j, start)
+            }
+        }
+        while i < n, b[i] != 0x20, b[i] != 0x09 { i += 1 }
+        return (start..<i, start)
     }
 }

@@ -50,3 +50,59 @@ package struct DatumCoalescer: Sendable {
         } + passthrough
     }
 }
+
+/// The values one metric filter observed in a batch, per dimension set and minute: what ``DatumCoalescer`` does for
+/// any datum, for a metric whose namespace, name, unit and (standard) resolution are fixed, without building a datum
+/// or hashing those names per event. Events of a batch mostly share a minute, so the last bucket is tried first.
+package struct MinuteTally: Sendable {
+    private struct Key: Hashable {
+        var dimensions: [String: String]
+        var minute: Int64
+    }
+
+    private struct Bucket: Sendable {
+        var key: Key
+        var timestamp: Int64
+        /// The first value and its count; further distinct values in `more`.
+        var value: Double
+        var count: Double
+        var more: [Double: Double] = [:]
+    }
+
+    private var index: [Key: Int] = [:]
+    private var buckets: [Bucket] = []
+
+    package init() {}
+
+    package var isEmpty: Bool { buckets.isEmpty }
+
+    package mutating func add(_ value: Double, dimensions: [String: String], timestamp: Int64) {
+        let minute = MetricPeriod.start(of: timestamp, period: 60)
+        let b: Int
+        if let last = buckets.indices.last, buckets[last].key.minute == minute, buckets[last].key.dimensions == dimensions {
+            b = last
+        } else {
+            let key = Key(dimensions: dimensions, minute: minute)
+            guard let existing = index[key] else {
+                index[key] = buckets.count
+                buckets.append(Bucket(key: key, timestamp: timestamp, value: value, count: 1))
+                return
+            }
+            b = existing
+        }
+        buckets[b].timestamp = max(buckets[b].timestamp, timestamp)
+        if buckets[b].value == value { buckets[b].count += 1 } else { buckets[b].more[value, default: 0] += 1 }
+    }
+
+    /// One datum per bucket, in the order the buckets first appeared (as ``DatumCoalescer/datums`` builds them).
+    package func datums(namespace: String, name: String, unit: MetricUnit) -> [MetricDatum] {
+        buckets.map { bucket in
+            var counts = bucket.more
+            counts[bucket.value, default: 0] += bucket.count
+            let values = counts.keys.sorted()
+            let allOnce = counts.values.allSatisfy { $0 == 1 }
+            return MetricDatum(namespace: namespace, name: name, dimensions: bucket.key.dimensions, timestamp: bucket.timestamp,
+                               values: values, counts: allOnce ? nil : values.map { counts[$0]! }, unit: unit)
+        }
+    }
+}

@@ -22,8 +22,10 @@ package enum EmbeddedMetricFormat {
         var i = 0
         while i < message.count, message[i] == 0x20 || message[i] == 0x09 { i += 1 }
         guard i < message.count, message[i] == UInt8(ascii: "{") else { return false }
-        return ByteSearch.contains(message, Array("\"_aws\"".utf8))
+        return ByteSearch.contains(message, awsKey)
     }
+
+    private static let awsKey = Array("\"_aws\"".utf8)
 
     /// The metrics of an EMF log message.
     package static func extract(_ message: UnsafeRawBufferPointer) throws(Invalid) -> [MetricDatum] {

@@ -29,9 +29,49 @@ package struct MetricFilter: Sendable {
     package var name: String
     package var pattern: FilterPattern
     package var transformation: Transformation
-    let matcher: CompiledFilterPattern
-    private let value: ValueSource
-    private let dimensionSources: [(String, ValueSource)]
+    /// What runs per event, in one shared object: a batch calls it for every event without copying the filter.
+    package let observer: Observer
+    var matcher: CompiledFilterPattern { observer.matcher }
+
+    /// The compiled pattern and value sources of a filter.
+    package final class Observer: Sendable {
+        package let matcher: CompiledFilterPattern
+        let value: ValueSource
+        let dimensionSources: [(String, ValueSource)]
+        package let defaultValue: Double?
+        let extractsFields: Bool
+
+        init(matcher: CompiledFilterPattern, value: ValueSource, dimensionSources: [(String, ValueSource)], defaultValue: Double?) {
+            self.matcher = matcher
+            self.value = value
+            self.dimensionSources = dimensionSources
+            self.defaultValue = defaultValue
+            if case .spaceDelimited = matcher.pattern.body { extractsFields = true } else { extractsFields = false }
+        }
+
+        /// The value (and dimensions) the filter publishes for one event, if any.
+        package func observe(_ message: UnsafeRawBufferPointer) -> (value: Double, dimensions: [String: String])? {
+            guard matcher.matches(message) else {
+                guard let d = defaultValue else { return nil }
+                return (d, [:])
+            }
+            // The common case: a constant value (`1`), no dimensions.
+            if case .constant(let v) = value, dimensionSources.isEmpty { return (v, [:]) }
+            let extracted: [String: String]
+            if extractsFields {
+                extracted = Dictionary(matcher.evaluate(message).extracted.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
+            } else {
+                extracted = [:]
+            }
+            // A value that is missing or not numeric publishes nothing (numeric strings convert: "11.5" → 11.5).
+            guard let v = MetricFilter.resolve(value, message, extracted).flatMap(MetricFilter.number) else { return nil }
+            var dimensions: [String: String] = [:]
+            for (key, source) in dimensionSources {
+                if let text = MetricFilter.resolve(source, message, extracted) { dimensions[key] = text }
+            }
+            return (v, dimensions)
+        }
+    }
 
     /// Where a value comes from.
     enum ValueSource: Sendable {
@@ -68,14 +108,13 @@ package struct MetricFilter: Sendable {
         self.name = name
         self.pattern = pattern
         self.transformation = t
-        self.matcher = pattern.compile()
-        self.value = try Self.source(t.metricValue, field: "metricValue", constantsAllowed: true)
+        let value = try Self.source(t.metricValue, field: "metricValue", constantsAllowed: true)
         var dims: [(String, ValueSource)] = []
         for (key, reference) in t.dimensions.sorted(by: { $0.key < $1.key }) {
             guard (1...255).contains(key.count) else { throw LogsError.invalid("Invalid metric transformation: dimension names are 1 to 255 characters") }
             dims.append((key, try Self.source(reference, field: "dimensions.\(key)", constantsAllowed: false)))
         }
-        dimensionSources = dims
+        observer = Observer(matcher: pattern.compile(), value: value, dimensionSources: dims, defaultValue: t.defaultValue)
     }
 
     /// Whether the pattern holds a regular expression (CloudWatch allows five such filters a log group).
@@ -112,29 +151,16 @@ package struct MetricFilter: Sendable {
 
     /// The datum this filter publishes for one event, if any.
     package func apply(message: UnsafeRawBufferPointer, timestamp: Int64) -> MetricDatum? {
+        guard let (v, dimensions) = observe(message) else { return nil }
         let t = transformation
-        guard matcher.matches(message) else {
-            guard let d = t.defaultValue else { return nil }
-            return MetricDatum(namespace: t.metricNamespace, name: t.metricName, timestamp: timestamp, values: [d], unit: t.unit)
-        }
-        // The common case: a constant value (`1`), no dimensions.
-        if case .constant(let v) = value, dimensionSources.isEmpty {
-            return MetricDatum(namespace: t.metricNamespace, name: t.metricName, timestamp: timestamp, values: [v], unit: t.unit)
-        }
-        let extracted: [String: String]
-        if case .spaceDelimited = pattern.body {
-            extracted = Dictionary(matcher.evaluate(message).extracted.map { ($0.name, $0.value) }, uniquingKeysWith: { a, _ in a })
-        } else {
-            extracted = [:]
-        }
-        // A value that is missing or not numeric publishes nothing (numeric strings convert: "11.5" → 11.5).
-        guard let v = Self.resolve(value, message, extracted).flatMap(Self.number) else { return nil }
-        var dimensions: [String: String] = [:]
-        for (key, source) in dimensionSources {
-            if let text = Self.resolve(source, message, extracted) { dimensions[key] = text }
-        }
         return MetricDatum(namespace: t.metricNamespace, name: t.metricName, dimensions: dimensions, timestamp: timestamp,
                            values: [v], unit: t.unit)
+    }
+
+    /// The value (and dimensions) this filter publishes for one event, if any: what ``apply(message:timestamp:)``
+    /// wraps in a datum. Batches tally these per filter without building a datum per event.
+    package func observe(_ message: UnsafeRawBufferPointer) -> (value: Double, dimensions: [String: String])? {
+        observer.observe(message)
     }
 
     package func apply(message: String, timestamp: Int64) -> MetricDatum? {
@@ -160,7 +186,7 @@ package struct MetricFilter: Sendable {
         throw LogsError.invalid("Invalid metric transformation: \(field) '\(text)' must be a number, a $.json.selector or a $field reference")
     }
 
-    private static func resolve(_ source: ValueSource, _ message: UnsafeRawBufferPointer, _ extracted: [String: String]) -> String? {
+    fileprivate static func resolve(_ source: ValueSource, _ message: UnsafeRawBufferPointer, _ extracted: [String: String]) -> String? {
         switch source {
         case .constant(let v):
             return String(v)
@@ -183,7 +209,7 @@ package struct MetricFilter: Sendable {
         }
     }
 
-    private static func number(_ text: String) -> Double? {
+    fileprivate static func number(_ text: String) -> Double? {
         let trimmed = text.trimmingSpaces
         guard let v = Double(trimmed), v.isFinite else { return nil }
         return v

@@ -36,20 +36,7 @@ enum BlockScanner {
             }
             if let term = matcher.singleRequiredTerm {
                 // Search the whole message region at once; map each hit to its event.
-                var from = columns.offsets[0]
-                var event = 0
-                let end = columns.offsets[columns.count]
-                while from < end, let hit = ByteSearch.firstIndex(UnsafeRawBufferPointer(rebasing: buffer[from..<end]), term) {
-                    let position = from + hit
-                    while columns.offsets[event + 1] <= position { event += 1 }
-                    if position + term.count <= columns.offsets[event + 1] {
-                        emit(event)
-                        from = columns.offsets[event + 1]
-                        event += 1
-                    } else {
-                        from = position + 1
-                    }
-                }
+                ByteSearch.forEachMessage(containing: term, in: buffer, offsets: columns.offsets, emit)
                 return
             }
             for i in 0..<columns.count
