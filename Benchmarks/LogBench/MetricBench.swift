@@ -15,7 +15,8 @@ struct MetricBench: AsyncParsableCommand {
     @Option(help: "Directory holding corpus.log and corpus.ts (from gen_corpus.py).") var corpus: String
     @Option(help: "Corpus events for the metric-filter comparison.") var events = 300_000
     @Option(help: "Rounds of the metric-filter comparison (each ingests without, then with the filters).") var rounds = 5
-    @Flag(help: "Run only the metric-filter comparison.") var filtersOnly = false
+    @Option(help: "Run only one part: put (PutMetricData), get (GetMetricData) or filters (the metric-filter comparison).")
+    var only: String?
     @Option(help: "Concurrent requests in flight.") var concurrency = 8
     @Option(help: "The collector's process id: PutMetricData is then also reported per CPU-second the collector used.")
     var serverPid: Int32?
@@ -23,7 +24,9 @@ struct MetricBench: AsyncParsableCommand {
     func run() async throws {
         let client = CollectorClient(endpoint: endpoint)
         let now = Date().timeIntervalSince1970
-        if !filtersOnly { try await putAndGetBenchmarks(client: client, now: now) }
+        if only == nil || only == "put" { try await putMetricDataBenchmark(client: client, now: now) }
+        if only == nil || only == "get" { try await getMetricDataBenchmark(client: client, now: now) }
+        guard only == nil || only == "filters" else { return }
         // Ingest with and without ten metric filters on the group.
         let (timestamps, lines) = try Corpus.load(corpus)
         let count = min(events, lines.count)
@@ -80,9 +83,8 @@ struct MetricBench: AsyncParsableCommand {
         }
     }
 
-    /// PutMetricData (500 requests of 1,000 datums over 100 series), then GetMetricData over a week of minutes.
-    func putAndGetBenchmarks(client: CollectorClient, now: Double) async throws {
-        // PutMetricData: 500 requests of 1,000 datums over 100 series.
+    /// PutMetricData: 500 requests of 1,000 datums over 100 series.
+    func putMetricDataBenchmark(client: CollectorClient, now: Double) async throws {
         let bodies = Self.putMetricDataBodies(requests: 500, now: now)
         let cpu0 = serverPid.flatMap(Self.cpuSeconds)
         let t0 = ContinuousClock.now
@@ -95,7 +97,6 @@ struct MetricBench: AsyncParsableCommand {
                          cpu1 - cpu0, 500_000 / (cpu1 - cpu0)))
         }
 
-        try await getMetricDataBenchmark(client: client, now: now)
     }
 
     /// The ten metric filters of the ingest comparison: terms, an OR, JSON, space-delimited and a regex.

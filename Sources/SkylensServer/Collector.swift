@@ -54,7 +54,7 @@ package struct Collector: Sendable {
                                          interval: configuration.deliveryInterval, timeout: .milliseconds(configuration.deliveryTimeout.milliseconds),
                                          logger: logger)
         let committingMetrics = CommittingMetricStore(store: metrics, writer: metricWriter) { datums in
-            await alarmEngine.metricsChanged(datums.map(\.series))
+            await alarmEngine.metricsChanged(datums)
         }
         let traces = SQLiteTraceStore(database: database)
         let traceWriter = TraceWriter(store: traces, wallClock: wallClock, logger: logger)

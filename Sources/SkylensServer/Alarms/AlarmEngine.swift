@@ -14,6 +14,10 @@ package actor AlarmEngine {
     private var evaluatedUpTo: [String: Int64] = [:]
     /// Series that received datapoints since the last tick.
     private var changedSeries: Set<MetricSeries> = []
+    /// The metric names alarms read (a superset: names of deleted alarms stay): datapoints of other metrics need no
+    /// note, which keeps PutMetricData from hashing every datum's series when no alarm reads it. An alarm is
+    /// evaluated when it is put (its names join then) and at every tick (all alarms' names join then).
+    private var watchedNames: Set<String> = []
 
     package struct Transition: Sendable, Equatable {
         package var alarm: MetricAlarm
@@ -38,9 +42,9 @@ package actor AlarmEngine {
         self.onTransitions = onTransitions
     }
 
-    /// Notes datapoints written to these series: alarms reading them are evaluated at the next tick.
-    package func metricsChanged(_ series: [MetricSeries]) {
-        changedSeries.formUnion(series)
+    /// Notes datapoints written: alarms reading their series are evaluated at the next tick.
+    package func metricsChanged(_ datums: [MetricDatum]) {
+        for datum in datums where watchedNames.contains(datum.name) { changedSeries.insert(datum.series) }
     }
 
     /// Evaluates every alarm whose data end moved past a period boundary, or whose series received datapoints: their
@@ -50,7 +54,9 @@ package actor AlarmEngine {
         let changed = changedSeries
         changedSeries = []
         do {
-            let due = try await alarms.alarms(names: nil, prefix: nil, state: nil).filter { stored in
+            let all = try await alarms.alarms(names: nil, prefix: nil, state: nil)
+            for stored in all { watchedNames.formUnion(stored.alarm.watchedSeries.map(\.name)) }
+            let due = all.filter { stored in
                 evaluatedUpTo[stored.alarm.name] != AlarmEvaluator.dataEnd(stored.alarm, now: now)
                     || stored.alarm.watchedSeries.contains(where: changed.contains)
             }
@@ -69,6 +75,8 @@ package actor AlarmEngine {
 
     private func evaluate(_ due: [StoredAlarm], now: Int64) async throws -> [Transition] {
         guard !due.isEmpty else { return [] }
+        // Before reading: datapoints committed from now on are noted for these alarms.
+        for stored in due { watchedNames.formUnion(stored.alarm.watchedSeries.map(\.name)) }
         // Every due alarm's reads, in one batch: one query for an alarm on a metric, one per metric query of a
         // metric-math alarm (with 14 days of history for an anomaly band).
         let reads = due.map { Self.queries($0.alarm, now: now) }

@@ -200,11 +200,16 @@ enum AWSRouter {
     /// AWS JSON 1.0 for CloudWatch, with the query-compatible error header.
     static func cloudWatchJSON(_ api: CloudWatchAPI, operation: String, bytes: [UInt8], requestID: String) async -> Response {
         do {
+            // PutMetricData bodies (up to 1,000 datums) are read straight into datums; other operations as documents.
+            if operation == "PutMetricData", !bytes.isEmpty {
+                let out = try await api.putMetricData(json: bytes)
+                return json(out.jsonBytes, status: .ok, requestID: requestID, contentType: amzJSON10)
+            }
             let document: WireValue
             do {
                 document = bytes.isEmpty ? .map([]) : try WireValue.parseJSON(bytes)
             } catch {
-                throw CloudWatchError(.serialization, "The request body is not valid JSON: \(error)")
+                throw CloudWatchError.invalidJSON(error)
             }
             let out = try await api.handle(operation: operation, body: document)
             return json(out.jsonBytes, status: .ok, requestID: requestID, contentType: amzJSON10)

@@ -53,7 +53,26 @@ package struct CloudWatchAPI: Sendable {
     }
 
     func putMetricData(_ body: WireValue) async throws -> WireValue {
-        let datums = try CloudWatchRequests.putMetricData(body, now: wallClock.nowMillis())
+        try await put(CloudWatchRequests.putMetricData(body, now: wallClock.nowMillis()))
+    }
+
+    /// PutMetricData from an AWS JSON body (what the SDKs send), without a document for the whole body.
+    package func putMetricData(json bytes: [UInt8]) async throws(CloudWatchError) -> WireValue {
+        let now = wallClock.nowMillis()
+        let parsed = bytes.withUnsafeBytes { buffer in
+            Result { () throws(CloudWatchError) in try CloudWatchRequests.putMetricData(json: buffer, now: now) }
+        }
+        let datums = try parsed.get()
+        do {
+            return try await put(datums)
+        } catch let error as CloudWatchError {
+            throw error
+        } catch {
+            throw CloudWatchError(.internalFailure, "Internal error: \(error)")
+        }
+    }
+
+    private func put(_ datums: [MetricDatum]) async throws -> WireValue {
         try await store.put(datums)
         return .map([])
     }

@@ -86,7 +86,7 @@ package enum RuleTestRunner {
             }
             if !datums.isEmpty {
                 try await metrics.put(datums)
-                await engine.metricsChanged(datums.map(\.series))
+                await engine.metricsChanged(datums)
             }
             await engine.tick(now: now)
             while let check = alarmChecks.first, check.at <= now {

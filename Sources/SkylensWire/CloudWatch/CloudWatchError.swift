@@ -1,3 +1,4 @@
+import SkylensCore
 /// An error of the CloudWatch API, as the query-compatible protocols report it: the query error code (sent in
 /// `x-amzn-query-error: <Code>;Sender` and read by the SDKs), the exception shape (`__type`) and the HTTP status.
 package struct CloudWatchError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -53,6 +54,11 @@ package struct CloudWatchError: Error, Sendable, Equatable, CustomStringConverti
 
     /// The error body: `{"__type": shape, "message": …}` (JSON or CBOR alike).
     package var body: WireValue { .map([("__type", .string(code.shape)), ("message", .string(message))]) }
+
+    /// A JSON body that does not parse.
+    package static func invalidJSON(_ error: JSONScanner.SyntaxError) -> CloudWatchError {
+        CloudWatchError(.serialization, "The request body is not valid JSON: \(error)")
+    }
 
     package static func missing(_ name: String) -> CloudWatchError {
         CloudWatchError(.missingParameter, "The parameter \(name) is required.")

@@ -4,10 +4,90 @@ import SkylensCore
 package enum CloudWatchRequests {
     /// `PutMetricData` → datums. `now` stamps datums without a Timestamp and bounds the accepted range.
     package static func putMetricData(_ body: WireValue, now: Int64) throws(CloudWatchError) -> [MetricDatum] {
-        guard let namespace = body["Namespace"]?.string else { throw .missing("Namespace") }
+        try putMetricData(namespace: body["Namespace"], data: body["MetricData"]?.array.map { $0.map(DatumFields.init) }, now: now)
+    }
+
+    /// PutMetricData from an AWS JSON body, read straight into each datum's fields (no document for the whole
+    /// body: a request carries up to 1,000 datums), then validated exactly as ``putMetricData(_:now:)`` does.
+    package static func putMetricData(json bytes: UnsafeRawBufferPointer, now: Int64) throws(CloudWatchError) -> [MetricDatum] {
+        var namespace: WireValue?
+        var data: [DatumFields]?
+        do {
+            var scanner = JSONScanner(bytes)
+            if scanner.peek() == UInt8(ascii: "{") {
+                try scanner.forEachNamedMember { (inner: inout JSONScanner, key: String) throws(JSONScanner.SyntaxError) in
+                    switch key {
+                    case "Namespace":
+                        namespace = try inner.readWireValue()
+                    case "MetricData" where inner.peek() == UInt8(ascii: "["):
+                        var items: [DatumFields] = []
+                        try inner.forEachElement { (element: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                            var fields = DatumFields()
+                            if element.peek() == UInt8(ascii: "{") {
+                                try element.forEachNamedMember { (member: inout JSONScanner, name: String) throws(JSONScanner.SyntaxError) in
+                                    if fields.accepts(name) { fields.set(name, try member.readWireValue()) } else { try member.skipValue() }
+                                }
+                            } else {
+                                try element.skipValue()
+                            }
+                            items.append(fields)
+                        }
+                        data = items
+                    case "MetricData":
+                        // Not a list: as a document would read it, no MetricData.
+                        try inner.skipValue()
+                        data = nil
+                    default:
+                        try inner.skipValue()
+                    }
+                }
+            } else {
+                try scanner.skipValue()
+            }
+            try scanner.expectEnd()
+        } catch {
+            throw .invalidJSON(error)
+        }
+        return try putMetricData(namespace: namespace, data: data, now: now)
+    }
+
+    /// One MetricData member's fields as sent, before validation: from a document (any protocol) or straight from
+    /// a JSON body. A member named twice keeps its last value, as a document lookup does.
+    struct DatumFields {
+        var name, dimensions, timestamp, unit, storageResolution, value, statisticValues, values, counts: WireValue?
+
+        init() {}
+
+        init(_ item: WireValue) {
+            for key in Self.keys { if let v = item[key] { set(key, v) } }
+        }
+
+        static let keys = ["MetricName", "Dimensions", "Timestamp", "Unit", "StorageResolution", "Value", "StatisticValues",
+                           "Values", "Counts"]
+
+        func accepts(_ key: String) -> Bool { Self.keys.contains(key) }
+
+        mutating func set(_ key: String, _ v: WireValue) {
+            switch key {
+            case "MetricName": name = v
+            case "Dimensions": dimensions = v
+            case "Timestamp": timestamp = v
+            case "Unit": unit = v
+            case "StorageResolution": storageResolution = v
+            case "Value": value = v
+            case "StatisticValues": statisticValues = v
+            case "Values": values = v
+            case "Counts": counts = v
+            default: break
+            }
+        }
+    }
+
+    private static func putMetricData(namespace: WireValue?, data: [DatumFields]?, now: Int64) throws(CloudWatchError) -> [MetricDatum] {
+        guard let namespace = namespace?.string else { throw .missing("Namespace") }
         try validateName(namespace, "Namespace")
         if namespace.hasPrefix("AWS/") { throw .invalid("Namespace", namespace, "Namespaces beginning with AWS/ are reserved.") }
-        guard let data = body["MetricData"]?.array, !data.isEmpty else { throw .missing("MetricData") }
+        guard let data, !data.isEmpty else { throw .missing("MetricData") }
         guard data.count <= 1000 else {
             throw CloudWatchError(.invalidParameterValue, "The collection MetricData must not have a size greater than 1000.")
         }
@@ -17,14 +97,14 @@ package enum CloudWatchRequests {
         for (k, item) in data.enumerated() {
             // Only error messages need the member's path: built on demand, not per datum.
             var at: String { "MetricData.member.\(k + 1)" }
-            guard let name = item["MetricName"]?.string else { throw .missing("\(at).MetricName") }
+            guard let name = item.name?.string else { throw .missing("\(at).MetricName") }
             if name != validatedName {
                 try validateName(name, "\(at).MetricName")
                 validatedName = name
             }
-            let dimensions = try self.dimensions(item["Dimensions"], at: "\(at).Dimensions", requireValues: true)
+            let dimensions = try self.dimensions(item.dimensions, at: "\(at).Dimensions", requireValues: true)
             var timestamp = now
-            if let t = item["Timestamp"] {
+            if let t = item.timestamp {
                 guard let ms = t.epochMillis else { throw .invalid("\(at).Timestamp", "\(t)") }
                 guard ms >= now - 14 * 86_400_000, ms <= now + 2 * 3_600_000 else {
                     throw CloudWatchError(.invalidParameterValue, "The parameter \(at).Timestamp must specify a time no more than two weeks in the past and no more than two hours in the future.")
@@ -32,20 +112,20 @@ package enum CloudWatchRequests {
                 timestamp = ms
             }
             var unit = MetricUnit.none
-            if let u = item["Unit"] {
+            if let u = item.unit {
                 guard let text = u.string, let parsed = MetricUnit(rawValue: text) else { throw .invalid("\(at).Unit", u.string ?? "\(u)") }
                 unit = parsed
             }
             var resolution = 60
-            if let r = item["StorageResolution"] {
+            if let r = item.storageResolution {
                 guard let n = r.number, n == 1 || n == 60 else {
                     throw CloudWatchError(.invalidParameterValue, "The parameter \(at).StorageResolution must be 1 or 60.")
                 }
                 resolution = Int(n)
             }
-            let value = item["Value"]
-            let statistics = item["StatisticValues"]
-            let values = item["Values"]?.array
+            let value = item.value
+            let statistics = item.statisticValues
+            let values = item.values?.array
             let presentCount = (value != nil ? 1 : 0) + (statistics != nil ? 1 : 0) + (values != nil ? 1 : 0)
             guard presentCount <= 1 else {
                 throw CloudWatchError(.invalidParameterCombination, "The parameters \(at).Value, \(at).StatisticValues and \(at).Values are mutually exclusive and you have specified more than one.")
@@ -74,7 +154,7 @@ package enum CloudWatchRequests {
                     throw CloudWatchError(.invalidParameterValue, "The collection \(at).Values must not have a size greater than 150.")
                 }
                 datum.values = try values.enumerated().map { (i, v) throws(CloudWatchError) in try finite(v, "\(at).Values.member.\(i + 1)") }
-                if let counts = item["Counts"]?.array {
+                if let counts = item.counts?.array {
                     guard counts.count == values.count else {
                         throw CloudWatchError(.invalidParameterValue, "The parameters \(at).Values and \(at).Counts must be arrays of the same size.")
                     }
@@ -184,8 +264,10 @@ package enum CloudWatchRequests {
 
     // MARK: helpers
 
-    package static func dimensions(_ value: WireValue?, at: String, requireValues: Bool) throws(CloudWatchError) -> [String: String] {
+    /// `at` (the member's path, for error messages) is built only when there is an error.
+    package static func dimensions(_ value: WireValue?, at path: @autoclosure () -> String, requireValues: Bool) throws(CloudWatchError) -> [String: String] {
         guard let list = value?.array else { return [:] }
+        var at: String { path() }
         guard list.count <= 30 else { throw CloudWatchError(.invalidParameterValue, "The collection \(at) must not have a size greater than 30.") }
         var out: [String: String] = [:]
         for (k, d) in list.enumerated() {
@@ -208,8 +290,9 @@ package enum CloudWatchRequests {
         }
     }
 
-    static func finite(_ v: WireValue, _ field: String) throws(CloudWatchError) -> Double {
-        guard let n = v.number, n.isFinite, abs(n) <= 1e108 || n == 0 else { throw .invalid(field, "\(v)") }
+    /// `field` is built only when there is an error.
+    static func finite(_ v: WireValue, _ field: @autoclosure () -> String) throws(CloudWatchError) -> Double {
+        guard let n = v.number, n.isFinite, abs(n) <= 1e108 || n == 0 else { throw .invalid(field(), "\(v)") }
         return n
     }
 }
