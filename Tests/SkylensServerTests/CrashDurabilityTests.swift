@@ -21,15 +21,24 @@ struct CrashDurabilityTests {
         static func start(dataDirectory: String) async throws -> Server {
             let process = Process()
             process.executableURL = CrashDurabilityTests.binary
-            process.arguments = ["serve", "--port", "0", "--data-dir", dataDirectory, "--log-level", "info"]
+            // Both ports chosen by the system: a fixed X-Ray port (2000 by default) would make this test depend on
+            // what else runs on the machine.
+            process.arguments = ["serve", "--port", "0", "--xray-port", "0", "--data-dir", dataDirectory, "--log-level", "info"]
             let err = Pipe()
             process.standardError = err
             process.standardOutput = FileHandle.nullDevice
             try process.run()
             let lines = LineReader.lines(err.fileHandleForReading)
-            // Hummingbird logs "Server started and listening on 127.0.0.1:<port>" once bound.
+            // The start-up line names the X-Ray daemon's port (`xray.address=127.0.0.1:<port>`); Hummingbird then logs
+            // "Server started and listening on 127.0.0.1:<port>" for the daemon's TCP side and for the API, in either order.
+            var xrayPort: Int?
             for await line in lines {
-                if let range = line.range(of: "listening on "), let port = Int(line[range.upperBound...].split(separator: ":").last ?? "") {
+                if let range = line.range(of: "xray.address="),
+                   let port = Int(line[range.upperBound...].prefix { $0 != " " }.split(separator: ":").last ?? "") {
+                    xrayPort = port
+                }
+                if let range = line.range(of: "listening on "), let port = Int(line[range.upperBound...].split(separator: ":").last ?? ""),
+                   xrayPort != nil, port != xrayPort {
                     return Server(process: process, port: port, lines: lines)
                 }
             }

@@ -47,32 +47,20 @@ package enum JSONValue: Sendable, Equatable {
     package var isObject: Bool { if case .object = self { true } else { false } }
 }
 
-/// A document type the scanner can build a whole tree of (``JSONValue`` here; the wire layer's protocol-neutral
-/// document too), so that one reader serves both.
-package protocol JSONTree {
-    static func object(_ members: [(String, Self)]) -> Self
-    static func array(_ elements: [Self]) -> Self
-    static func string(_ value: String) -> Self
-    static func number(_ value: Double) -> Self
-    static func bool(_ value: Bool) -> Self
-    static var null: Self { get }
-}
-
-extension JSONValue: JSONTree {}
-
 extension JSONScanner {
-    /// Reads one value (of any type, nested at most 256 deep) as a tree of `T`.
-    package mutating func readTree<T: JSONTree>(depth: Int = 0) throws(SyntaxError) -> T {
+    /// Reads one value (of any type, nested at most 256 deep) as a tree. (The wire layer reads its own documents
+    /// with a reader of the same shape: sharing this one generically cost a metadata lookup per value.)
+    package mutating func readTree(depth: Int = 0) throws(SyntaxError) -> JSONValue {
         guard depth < 256 else { throw error("nesting too deep") }
         switch peek() {
         case UInt8(ascii: "{"):
-            var members: [(String, T)] = []
+            var members: [(String, JSONValue)] = []
             try forEachNamedMember { (inner: inout JSONScanner, key: String) throws(SyntaxError) in
                 members.append((key, try inner.readTree(depth: depth + 1)))
             }
             return .object(members)
         case UInt8(ascii: "["):
-            var elements: [T] = []
+            var elements: [JSONValue] = []
             try forEachElement { (inner: inout JSONScanner) throws(SyntaxError) in
                 elements.append(try inner.readTree(depth: depth + 1))
             }
