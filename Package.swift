@@ -110,6 +110,7 @@ let package = Package(
                 "SkylensCore", "SkylensServer", "SkylensClient", "SkylensStorage",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -50,17 +50,18 @@ package struct TestCollector: Sendable {
             }
             let port = try await waitForPort(collector)
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
-            let result: T
+            let result: Result<T, any Error>
             do {
-                result = try await body(TestCollector(collector: collector, port: port, dataDirectory: config.dataDirectory, http: http))
+                result = .success(try await body(TestCollector(collector: collector, port: port, dataDirectory: config.dataDirectory, http: http)))
             } catch {
-                try? await http.shutdown()
-                throw error
+                result = .failure(error)
             }
+            // A graceful shutdown also when the test failed: cancelling the servers could drop a just-accepted
+            // connection unserved, which swift-nio traps on (apple/swift-nio#3481).
             try? await http.shutdown()
             await group.triggerGracefulShutdown()
             for try await _ in tasks {}
-            return result
+            return try result.get()
         }
     }
 

@@ -7,6 +7,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import SkylensStorage
 
 /// An HTTP endpoint on 127.0.0.1 that records what is posted to it (SNS-style deliveries, in tests). It can be
@@ -25,7 +26,7 @@ package final class TestReceiver: Sendable {
         var received: [Received] = []
         var status = 200
         var port = 0
-        var running: Task<Void, any Error>?
+        var running: (group: ServiceGroup, task: Task<Void, any Error>)?
         /// The placeholder socket holding the port while stopped.
         var placeholder: Int32 = -1
     }
@@ -63,20 +64,24 @@ package final class TestReceiver: Sendable {
         let bound = LockedState<Int?>(nil)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               onServerRunning: { channel in bound.withLock { $0 = channel.localAddress?.port } }, logger: logger)
-        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        state.withLock { $0.running = task }
+        // Stopped by a graceful shutdown, never by cancelling the serving task: a connection accepted just before a
+        // cancellation is dropped unserved, and swift-nio traps on it ("Deinited NIOAsyncWriter without calling
+        // finish()", apple/swift-nio#3481). Deliveries connect at any moment, so that window was hit.
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: logger)
+        let task = Task { try await group.run() }
+        state.withLock { $0.running = (group, task) }
         let actual = try await eventually("the receiver listens") { bound.withLock { $0 } }
         state.withLock { $0.port = actual }
     }
 
     /// Stops listening: posts are refused until ``start()``, and the port stays reserved.
     package func stop() async {
-        let task = state.withLock { s -> Task<Void, any Error>? in
+        let running = state.withLock { s -> (group: ServiceGroup, task: Task<Void, any Error>)? in
             defer { s.running = nil }
             return s.running
         }
-        task?.cancel()
-        _ = try? await task?.value
+        await running?.group.triggerGracefulShutdown()
+        _ = try? await running?.task.value
         state.withLock { s in s.placeholder = Self.reserve(port: s.port) }
     }
 
