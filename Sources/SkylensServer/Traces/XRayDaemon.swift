@@ -57,6 +57,27 @@ package final class XRayDaemon: Service {
 
     package var port: Int { channel.localAddress?.port ?? 0 }
 
+    /// Binds the daemon's UDP socket. With port 0 the system picks a port free for UDP, but the daemon's TCP side
+    /// (the sampling endpoints) is bound to the same number later, and TCP may have it in use: a port is kept only
+    /// when a TCP listener could bind it too (a few tries), so that start-up does not fail at random.
+    package static func bind(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws -> XRayDaemon {
+        var attempt = 0
+        while true {
+            let daemon = try XRayDaemon(host: host, port: port, writer: writer, wallClock: wallClock, logger: logger)
+            attempt += 1
+            guard port == 0, attempt < 20 else { return daemon }
+            do {
+                let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .bind(host: host, port: daemon.port).wait()
+                try probe.close().wait()
+                return daemon
+            } catch {
+                try? daemon.channel.close().wait()
+            }
+        }
+    }
+
     package func run() async throws {
         await withGracefulShutdownHandler {
             // Parsing the next datagrams overlaps with committing the previous ones (at most two batches in flight).
