@@ -59,6 +59,26 @@ struct TraceStoreTests {
         }
     }
 
+    /// A trace stored by an earlier run (not in the new store's cache) is read back from its row and blocks when its
+    /// next document arrives: the completed version still replaces the in-progress one, and the map still counts
+    /// each request once.
+    @Test func aTraceFromAnEarlierRunIsContinued() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            .append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        try await store.append([Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
+        let trace = try #require(try await store.traces(ids: [Self.trace]).first)
+        #expect(!trace.facts.isPartial)
+        #expect(trace.documents.map(\.id) == ["a000000000000001", "b000000000000001"])
+        #expect(trace.documents[1].text == Self.backend(inProgress: false))
+        let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
+        let edge = try #require(rows.first { $0.source?.name == "api" && $0.destination.name == "backend" })
+        #expect(edge.statistics.total == 1 && edge.statistics.fault == 1)
+        #expect(rows.filter { $0.source == nil }.map(\.statistics.total).reduce(0, +) == 3)
+    }
+
     @Test func indexTermsNarrowSummariesAndPagesResume() async throws {
         try await withStore { store in
             var docs: [SegmentDocument] = []

@@ -98,9 +98,9 @@ package final class SQLiteTraceStore: TraceStore {
             let unknown = order.filter { previous[$0] == nil }
             for start in stride(from: 0, to: unknown.count, by: 500) {
                 let chunk = Array(unknown[start..<min(start + 500, unknown.count)])
-                for id in try String.fetchAll(db, sql: "SELECT trace_id FROM trace WHERE trace_id IN (\(Self.placeholders(chunk.count)))",
-                                              arguments: StatementArguments(chunk)) {
-                    previous[id] = try Self.loadTrace(db, id)
+                for row in try Row.fetchAll(db, sql: "SELECT trace_id, facts, segments FROM trace WHERE trace_id IN (\(Self.placeholders(chunk.count)))",
+                                            arguments: StatementArguments(chunk)) {
+                    previous[row[0]] = try Self.cachedTrace(db, facts: row[1], references: row[2])
                 }
             }
 
@@ -227,13 +227,11 @@ package final class SQLiteTraceStore: TraceStore {
 
     // MARK: Reading
 
-    private static func loadTrace(_ db: Database, _ traceID: String) throws -> CachedTrace? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE trace_id = ?", arguments: [traceID]) else {
-            return nil
-        }
-        let facts = try Self.facts(row[0])
+    /// A stored trace as the append path keeps it: its facts and its documents, parsed again from their blocks.
+    private static func cachedTrace(_ db: Database, facts blob: Data, references text: String) throws -> CachedTrace {
+        let facts = try Self.facts(blob)
         var documents: [Document] = []
-        for d in try documentTexts(db, references(row[1])) {
+        for d in try documentTexts(db, references(text)) {
             let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
             documents.append(Document(id: d.id, text: d.text, segment: segment, block: d.block, position: d.position))
         }
