@@ -5,10 +5,6 @@
 #include <emmintrin.h>
 #endif
 
-const void *skylens_memmem(const void *haystack, size_t haystack_len, const void *needle, size_t needle_len) {
-    return memmem(haystack, haystack_len, needle, needle_len);
-}
-
 /// memchr on the first byte, then memcmp.
 static const void *find_by_first_byte(const unsigned char *h, size_t haystack_len, const unsigned char *n, size_t needle_len) {
     const unsigned char *end = h + haystack_len - needle_len + 1;

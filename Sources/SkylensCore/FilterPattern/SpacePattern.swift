@@ -148,12 +148,12 @@ struct SpaceFields {
     var values: [Range<Int>] = []
     var starts: [Int] = []
 
-    /// The fields of a line; with `limit`, only the first `limit`.
-    init(_ b: UnsafeRawBufferPointer, limit: Int = .max) {
-        values.reserveCapacity(min(limit, 32))
-        starts.reserveCapacity(min(limit, 32))
+    /// All the fields of a line (the filtering path walks them with ``SpaceFieldCursor`` instead).
+    init(_ b: UnsafeRawBufferPointer) {
+        values.reserveCapacity(16)
+        starts.reserveCapacity(16)
         var cursor = SpaceFieldCursor(b)
-        while values.count < limit, let field = cursor.next() {
+        while let field = cursor.next() {
             values.append(field.value)
             starts.append(field.start)
         }

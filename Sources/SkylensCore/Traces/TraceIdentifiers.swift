@@ -1,4 +1,3 @@
-import CByteSearch
 
 /// X-Ray's identifiers and the tracing header, validated as the X-Ray documentation states them
 /// (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html).
@@ -66,15 +65,15 @@ package enum TraceIdentifiers {
 
     /// The trace ids of messages laid end to end in `bytes` (message `i` is `offsets[i]..<offsets[i + 1]`), found in
     /// one pass over all of them: `body` gets each message index (ascending) and id. Most log lines name no trace,
-    /// so the pass is a `memmem` for the "1-" anchor; the shape is checked within the message that holds it.
+    /// so the pass is one byte search for the "1-" anchor; the shape is checked within the message that holds it.
     package static func forEachTraceID(in bytes: UnsafeRawBufferPointer, messageOffsets offsets: [Int],
                                        _ body: (_ message: Int, _ id: String) -> Void) {
         let n = bytes.count
-        guard n >= 35, offsets.count >= 2, let base = bytes.baseAddress else { return }
+        guard n >= 35, offsets.count >= 2 else { return }
         var i = offsets[0]
         var message = 0
-        while i + 35 <= n, let hit = skylens_memmem(base + i, n - i, anchor.utf8Start, 2) {
-            let at = base.distance(to: hit)
+        while i + 35 <= n, let hit = ByteSearch.firstIndex(UnsafeRawBufferPointer(rebasing: bytes[i..<n]), anchor) {
+            let at = i + hit
             guard at + 35 <= n else { break }
             while message + 2 < offsets.count, offsets[message + 1] <= at { message += 1 }
             let lo = offsets[message], hi = offsets[message + 1]
@@ -89,7 +88,7 @@ package enum TraceIdentifiers {
         }
     }
 
-    private static let anchor: StaticString = "1-"
+    private static let anchor: [UInt8] = Array("1-".utf8)
 
     @inline(__always) static func isLowerHex(_ c: UInt8) -> Bool { (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) }
     @inline(__always) private static func isIDByte(_ c: UInt8) -> Bool {

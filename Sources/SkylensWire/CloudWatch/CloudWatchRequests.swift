@@ -58,12 +58,15 @@ package enum CloudWatchRequests {
 
         init() {}
 
+        /// From a document's members in order: a later member of the same name replaces an earlier one, as a
+        /// lookup (`item["MetricName"]`) finds the last.
         init(_ item: WireValue) {
-            for key in Self.keys { if let v = item[key] { set(key, v) } }
+            guard case .map(let members) = item else { return }
+            for (key, value) in members { set(key, value) }
         }
 
-        static let keys = ["MetricName", "Dimensions", "Timestamp", "Unit", "StorageResolution", "Value", "StatisticValues",
-                           "Values", "Counts"]
+        static let keys: Set<String> = ["MetricName", "Dimensions", "Timestamp", "Unit", "StorageResolution", "Value",
+                                        "StatisticValues", "Values", "Counts"]
 
         func accepts(_ key: String) -> Bool { Self.keys.contains(key) }
 
