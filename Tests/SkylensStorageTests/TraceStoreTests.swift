@@ -107,4 +107,69 @@ struct TraceStoreTests {
             #expect(left.summaries.count == 4)
         }
     }
+
+    /// Index terms go through the journal: changes of several commits (a trace whose start moves earlier and that
+    /// gains a service) are applied in key order, the last change of a key winning; a store opened later applies
+    /// what an earlier one left journalled before it answers a filter; deleting traces leaves no term behind.
+    @Test func indexTermsGoThroughTheJournal() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let first = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        // A new store does not know what the journal holds, so its first commit would apply it: this looks first.
+        try await first.flushIndex()
+        try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
+                               now: Self.now * 1000)
+        try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)],
+                               now: Self.now * 1000)
+        func count(_ store: SQLiteTraceStore, _ sql: String) async throws -> Int {
+            try await store.database.pool.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        }
+        #expect(try await count(first, "SELECT COUNT(*) FROM trace_term") == 0)
+        #expect(try await count(first, "SELECT COUNT(*) FROM trace_term_journal") == 2)
+
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        for expression in ["annotation.shard = 1", #"service("late")"#, #"service("api") AND annotation.shard = 1"#] {
+            let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                 filter: try FilterExpression.parse(expression), after: nil, limit: 10)
+            #expect(page.summaries.map(\.id) == [Self.trace], "\(expression)")
+            #expect(page.processed == 1)
+        }
+        // Only the current terms, at the trace's current start: the first commit's were replaced.
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 3)
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term WHERE start = 1799999999.5") == 3)
+
+        // Maintenance applies the journal without a query.
+        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"c000000000000001","name":"third","start_time":1800000000.2,"end_time":1800000000.4}"#)],
+                               now: Self.now * 1000)
+        try await store.flushIndex()
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 4)
+
+        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"d000000000000001","name":"fourth","start_time":1800000000.2,"end_time":1800000000.4}"#)],
+                               now: Self.now * 1000)
+        #expect(try await store.deleteTraces(before: Double(Self.now) + 10) == 1)
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 0)
+        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+    }
+
+    /// A commit that brings the journal to its limit applies it, so the journal stays short without queries.
+    @Test func aLongJournalIsAppliedByTheCommitThatFillsIt() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: 3)
+        try await store.flushIndex()
+        func terms() async throws -> (index: Int, journal: Int) {
+            try await store.database.pool.read {
+                (try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace_term") ?? -1,
+                 try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace_term_journal") ?? -1)
+            }
+        }
+        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
+                               now: Self.now * 1000)
+        #expect(try await terms() == (0, 1))
+        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1800000000.5,"end_time":1800000000.6}"#)],
+                               now: Self.now * 1000)
+        #expect(try await terms() == (3, 0))
+    }
 }

@@ -152,4 +152,7 @@ package protocol TraceStore: Sendable {
     func logReferences(traceIDs: [String]) async throws -> [TraceLogReference]
     /// Deletes traces (and their map rows) older than the cut-off (epoch seconds).
     func deleteTraces(before: Double) async throws -> Int
+    /// Brings the filter index up to date with every committed trace (queries do it themselves when needed; the
+    /// maintenance loop calls it so that they rarely have to).
+    func flushIndex() async throws
 }

@@ -2,8 +2,8 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Seals hot events into compressed blocks, flushes the metric journal into its buckets, and sweeps log, metric and
-/// trace data past retention, on an injected clock.
+/// Seals hot events into compressed blocks, flushes the metric journal into its buckets and the trace index's journal
+/// into the index, and sweeps log, metric and trace data past retention, on an injected clock.
 package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let store: any LogStore
     let metrics: (any MetricStore)?
@@ -47,6 +47,7 @@ package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Dura
         do {
             _ = try await store.sealHotEvents(olderThan: now - sealAge.milliseconds)
             try await metrics?.flush()
+            try await traces?.flushIndex()
             if sweep {
                 let removed = try await store.sweepExpired(now: now)
                 if removed > 0 { logger.info("retention removed events", metadata: ["events": "\(removed)"]) }

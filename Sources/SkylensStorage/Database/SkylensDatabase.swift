@@ -271,6 +271,17 @@ package final class SkylensDatabase: Sendable {
             // The publisher's X-Amzn-Trace-Id, propagated with each delivery (an async hop stays one trace).
             try db.execute(sql: "ALTER TABLE delivery ADD COLUMN trace_header TEXT")
         }
+        migrator.registerMigration("v10-trace-term-journal") { db in
+            // Index-term changes of each trace commit, appended as one row and applied to trace_term in key order
+            // by SQLiteTraceStore.applyTermJournal (inserting terms one trace at a time touched a random index page
+            // per high-cardinality annotation value on every commit).
+            try db.execute(sql: """
+                CREATE TABLE trace_term_journal (
+                    id INTEGER PRIMARY KEY,
+                    changes BLOB NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -9,12 +9,24 @@ import SkylensCore
 /// arrives) and index terms (annotation values, service names) so that summaries and filter expressions read facts
 /// of candidate traces only, never documents. The service map is a table of per-minute counts and latency
 /// histograms per service and per edge, changed by each trace's difference in the same commit.
+///
+/// Index terms go through a journal: each commit appends its term changes as one `trace_term_journal` row, and the
+/// journal is applied to `trace_term` in key order (every second by the maintenance loop, within a commit once it
+/// holds `journalLimit` changes, and before any query or deletion that needs the index), so that each index page
+/// is written once per application instead of once per commit.
 package final class SQLiteTraceStore: TraceStore {
     package let database: SkylensDatabase
     /// Recently written traces, so a trace's next document does not read its earlier ones back from blocks.
     private let cache = LockedState(TraceCache(capacity: 20_000))
+    /// Term changes journalled since the journal was last applied (nil: unknown, as at start-up).
+    private let journalled = LockedState<Int?>(nil)
+    /// Journalled term changes beyond which a commit applies the journal itself.
+    let journalLimit: Int
 
-    package init(database: SkylensDatabase) { self.database = database }
+    package init(database: SkylensDatabase, journalLimit: Int = 100_000) {
+        self.database = database
+        self.journalLimit = journalLimit
+    }
 
     struct Document {
         var id: String
@@ -56,7 +68,18 @@ package final class SQLiteTraceStore: TraceStore {
     package func append(_ documents: [SegmentDocument], now: Int64) async throws {
         guard !documents.isEmpty else { return }
         let cache = self.cache
-        let written: [String: CachedTrace] = try await database.pool.write { db in
+        let written: [String: CachedTrace]
+        do {
+            written = try await write(documents, now: now, cache: cache)
+        } catch {
+            journalled.withLock { $0 = nil }
+            throw error
+        }
+        cache.withLock { c in for (id, t) in written { c.put(id, t) } }
+    }
+
+    private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [String: CachedTrace] {
+        try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             var aliases = try Self.aliases(db, Array(Set(documents.map(\.segment.traceID))))
             var groups: [String: [Document]] = [:]
@@ -106,6 +129,7 @@ package final class SQLiteTraceStore: TraceStore {
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
             var written: [String: CachedTrace] = [:]
+            var termChanges: [TermChange] = []
             for traceID in order {
                 let before = previous[traceID]
                 var docs = before?.documents ?? []
@@ -121,13 +145,13 @@ package final class SQLiteTraceStore: TraceStore {
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
                 removed += before?.facts.graph ?? []
-                try Self.writeTrace(db, facts, documents: docs, previous: before?.facts)
+                try Self.writeTrace(db, facts, documents: docs, previous: before?.facts, termChanges: &termChanges)
                 written[traceID] = CachedTrace(documents: docs, facts: facts)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
+            try self.journal(db, termChanges)
             return written
         }
-        cache.withLock { c in for (id, t) in written { c.put(id, t) } }
     }
 
     private static func aliases(_ db: Database, _ ids: [String]) throws -> [String: String] {
@@ -147,23 +171,118 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// Writes a trace's row (facts, and where each of its documents is) and, when they changed, its index terms.
-    private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?) throws {
+    /// Writes a trace's row (facts, and where each of its documents is) and notes the changes of its index terms.
+    private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?,
+                                   termChanges: inout [TermChange]) throws {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         let refs = documents.map { "\($0.id):\($0.segment.inProgress ? 1 : 0):\($0.block):\($0.position)" }.joined(separator: ";")
         try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)
             """).execute(arguments: [f.id, f.startTime, f.endTime, traceTime, Data(TraceFactsCodec.encode(f)), refs])
-        // Index terms are rewritten only when they (or the trace's start, which they carry) changed.
+        // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
         if let previous {
             let old = indexTerms(previous)
             if previous.startTime == f.startTime, old == terms { return }
-            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
-            for t in old { try delete.execute(arguments: [t, previous.startTime, f.id]) }
+            for t in old { termChanges.append(TermChange(insert: false, term: t, start: previous.startTime, traceID: f.id)) }
         }
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
-        for t in terms { try insert.execute(arguments: [t, f.startTime, f.id]) }
+        for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, traceID: f.id)) }
+    }
+
+    // MARK: The index-term journal
+
+    /// One index term added to, or removed from, `trace_term`.
+    struct TermChange: Equatable {
+        var insert: Bool
+        var term: String
+        var start: Double
+        var traceID: String
+    }
+
+    /// Appends a commit's term changes to the journal (as one row), and applies the journal once it is long.
+    private func journal(_ db: Database, _ changes: [TermChange]) throws {
+        guard !changes.isEmpty else { return }
+        let w = TraceFactsCodec.Writer()
+        w.bytes.reserveCapacity(changes.count * 48)
+        for c in changes {
+            w.bool(c.insert)
+            w.string(c.term)
+            w.double(c.start)
+            w.string(c.traceID)
+        }
+        try db.cachedStatement(sql: "INSERT INTO trace_term_journal (changes) VALUES (?)").execute(arguments: [Data(w.bytes)])
+        // Counted inside the transaction: the writer runs one at a time, so the count follows the journal's order.
+        let total = journalled.withLock { n -> Int? in
+            n = n.map { $0 + changes.count }
+            return n
+        }
+        if total ?? journalLimit >= journalLimit { try applyTermJournal(db) }
+    }
+
+    /// Applies every journalled term change to `trace_term`, in key order (the last change of a key wins), and
+    /// empties the journal.
+    private func applyTermJournal(_ db: Database) throws {
+        var changes: [TermChange] = []
+        var lastID: Int64?
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, changes FROM trace_term_journal ORDER BY id")
+        while let row = try rows.next() {
+            lastID = row[0]
+            let blob: Data = row[1]
+            changes += try blob.withUnsafeBytes { try Self.termChanges($0) }
+        }
+        if let lastID {
+            let order = changes.indices.sorted { a, b in
+                let x = changes[a], y = changes[b]
+                if x.term != y.term { return x.term < y.term }
+                if x.start != y.start { return x.start < y.start }
+                if x.traceID != y.traceID { return x.traceID < y.traceID }
+                return a < b
+            }
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
+            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
+            for (k, i) in order.enumerated() {
+                let c = changes[i]
+                // Only the last change of each key counts.
+                if k + 1 < order.count {
+                    let next = changes[order[k + 1]]
+                    if next.term == c.term, next.start == c.start, next.traceID == c.traceID { continue }
+                }
+                if c.insert {
+                    try insert.execute(arguments: [c.term, c.start, c.traceID])
+                } else {
+                    try delete.execute(arguments: [c.term, c.start, c.traceID])
+                }
+            }
+            try db.execute(sql: "DELETE FROM trace_term_journal WHERE id <= ?", arguments: [lastID])
+        }
+        journalled.withLock { $0 = 0 }
+    }
+
+    /// A journal row's changes.
+    private static func termChanges(_ buffer: UnsafeRawBufferPointer) throws(StorageError) -> [TermChange] {
+        let r = TraceFactsCodec.Reader(bytes: buffer)
+        var out: [TermChange] = []
+        while r.position < buffer.count {
+            let insert = try r.bool(), term = try r.string(), start = try r.double(), traceID = try r.string()
+            out.append(TermChange(insert: insert, term: term, start: start, traceID: traceID))
+        }
+        return out
+    }
+
+    /// Applies the journal if it may hold changes.
+    package func flushIndex() async throws {
+        guard journalled.withLock({ $0 }) != 0 else { return }
+        try await applyTermJournal()
+    }
+
+    /// Applies the journal; on failure the count is forgotten, so the next call looks again.
+    private func applyTermJournal() async throws {
+        do {
+            try await database.pool.write { db in try self.applyTermJournal(db) }
+        } catch {
+            journalled.withLock { $0 = nil }
+            throw error
+        }
     }
 
     /// A trace's document references, `id:inProgress:block:position` joined by `;`.
@@ -280,6 +399,11 @@ package final class SQLiteTraceStore: TraceStore {
         let terms = filter?.indexTerms ?? []
         // Resume after the last trace of the previous page: (start, trace id).
         let (afterStart, afterID) = Self.position(token)
+        // The index must hold every trace committed so far: terms still in the journal are applied first.
+        if !terms.isEmpty,
+           try await database.pool.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM trace_term_journal)") ?? false }) {
+            try await applyTermJournal()
+        }
         // Traces are read in order of their start; the range type then decides which count. A trace that started
         // before the window can still have events or an id time in it: those are looked for up to an hour back.
         let lower = range == .service ? start : start - 3600, upper = end
@@ -376,6 +500,8 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func deleteTraces(before: Double) async throws -> Int {
         let deleted = try await database.pool.write { db -> Int in
+            // Deleting a trace deletes its terms from the index: the journal's changes go first.
+            try self.applyTermJournal(db)
             let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE end < ?", arguments: [before])
             let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
             for row in rows {
