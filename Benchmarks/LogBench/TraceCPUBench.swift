@@ -34,7 +34,9 @@ struct TraceCPUBench: AsyncParsableCommand {
             try await store.append(Array(documents[start..<min(start + batch, documents.count)]), now: Int64(now) * 1000)
         }
         // The index terms still journalled are part of the cost.
+        let t1 = ContinuousClock.now
         try await store.flushIndex()
+        print(String(format: "applying the index-term journal left at the end: %.0f ms", LoadGenerator.seconds(ContinuousClock.now - t1) * 1000))
         let s = LoadGenerator.seconds(ContinuousClock.now - t0)
         print(String(format: "store commits of %d documents: %.0f segments per second (%.1f µs each)", batch,
                      Double(documents.count) / s, s / Double(documents.count) * 1e6))

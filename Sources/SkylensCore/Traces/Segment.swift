@@ -239,22 +239,58 @@ extension Segment {
         return segment
     }
 
-    private static func node(_ json: JSONValue, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
-        guard json.isObject else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
-        guard let id = json["id"]?.string else { throw SegmentError("MissingId", "id is required.") }
+    /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups).
+    private struct Members {
+        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links, subsegments,
+            namespace, origin, user, aws, resourceARN, error, fault, throttle: JSONValue?
+
+        init(_ members: [(String, JSONValue)]) {
+            for (key, value) in members {
+                switch key {
+                case "id": id = value
+                case "name": name = value
+                case "trace_id": traceID = value
+                case "parent_id": parentID = value
+                case "start_time": startTime = value
+                case "end_time": endTime = value
+                case "in_progress": inProgress = value
+                case "type": type = value
+                case "annotations": annotations = value
+                case "http": http = value
+                case "cause": cause = value
+                case "links": links = value
+                case "subsegments": subsegments = value
+                case "namespace": namespace = value
+                case "origin": origin = value
+                case "user": user = value
+                case "aws": aws = value
+                case "resource_arn": resourceARN = value
+                case "error": error = value
+                case "fault": fault = value
+                case "throttle": throttle = value
+                default: break
+                }
+            }
+        }
+    }
+
+    private static func node(_ value: JSONValue, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
+        guard case .object(let members) = value else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
+        let json = Members(members)
+        guard let id = json.id?.string else { throw SegmentError("MissingId", "id is required.") }
         guard TraceIdentifiers.isValidSegmentID(id) else {
             throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
         }
-        guard let name = json["name"]?.string else { throw SegmentError("MissingName", "name is required.", id: id) }
+        guard let name = json.name?.string else { throw SegmentError("MissingName", "name is required.", id: id) }
         guard TraceIdentifiers.isValidName(name) else {
             throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: id)
         }
-        guard let start = json["start_time"]?.number, start.isFinite, start > 0 else {
+        guard let start = json.startTime?.number, start.isFinite, start > 0 else {
             throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: id)
         }
-        let inProgress = json["in_progress"] == .bool(true)
-        let end = json["end_time"]?.number
-        if json["end_time"] != nil, end == nil || !end!.isFinite {
+        let inProgress = json.inProgress == .bool(true)
+        let end = json.endTime?.number
+        if json.endTime != nil, end == nil || !end!.isFinite {
             throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: id)
         }
         switch (end, inProgress) {
@@ -265,17 +301,17 @@ extension Segment {
         default: break
         }
         var parentID: String?
-        if let p = json["parent_id"] {
+        if let p = json.parentID {
             guard let s = p.string, TraceIdentifiers.isValidSegmentID(s) else {
                 throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: id)
             }
             parentID = s
         }
-        if embedded, json["trace_id"] != nil, json["trace_id"]?.string != traceID {
+        if embedded, json.traceID != nil, json.traceID?.string != traceID {
             throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: id)
         }
         var annotations: [(key: String, value: AnnotationValue)] = []
-        if let a = json["annotations"] {
+        if let a = json.annotations {
             guard case .object(let members) = a else {
                 throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: id)
             }
@@ -291,7 +327,7 @@ extension Segment {
             }
         }
         var http = SegmentHTTP()
-        if let h = json["http"] {
+        if let h = json.http {
             let request = h["request"], response = h["response"]
             http.method = request?["method"]?.string
             http.url = request?["url"]?.string
@@ -306,21 +342,21 @@ extension Segment {
             }
         }
         var exceptions: [SegmentException] = []
-        if case .object = json["cause"] {
-            for e in json["cause"]?["exceptions"]?.array ?? [] {
+        if case .object = json.cause {
+            for e in json.cause?["exceptions"]?.array ?? [] {
                 guard let eid = e["id"]?.string else { continue }
                 exceptions.append(SegmentException(id: eid, type: e["type"]?.string, message: e["message"]?.string,
                                                    remote: e["remote"] == .bool(true)))
             }
         }
         var links: [SegmentLink] = []
-        for l in json["links"]?.array ?? [] {
+        for l in json.links?.array ?? [] {
             if let t = l["trace_id"]?.string, let lid = l["id"]?.string, TraceIdentifiers.isValidTraceID(t) {
                 links.append(SegmentLink(traceID: t, id: lid))
             }
         }
         var subsegments: [Segment] = []
-        if let subs = json["subsegments"] {
+        if let subs = json.subsegments {
             guard let list = subs.array else {
                 throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
             }
@@ -330,12 +366,11 @@ extension Segment {
                 subsegments.append(child)
             }
         }
-        func flag(_ key: String) -> Bool { json[key] == .bool(true) }
         return Segment(
             id: id, traceID: traceID, parentID: parentID, name: name, startTime: start, endTime: end, inProgress: inProgress,
-            isSubsegment: isSubsegment, namespace: json["namespace"]?.string, origin: json["origin"]?.string, http: http,
-            error: flag("error"), fault: flag("fault"), throttle: flag("throttle"), annotations: annotations,
-            user: json["user"]?.string, awsOperation: json["aws"]?["operation"]?.string,
-            resourceARN: json["resource_arn"]?.string, exceptions: exceptions, links: links, subsegments: subsegments)
+            isSubsegment: isSubsegment, namespace: json.namespace?.string, origin: json.origin?.string, http: http,
+            error: json.error == .bool(true), fault: json.fault == .bool(true), throttle: json.throttle == .bool(true), annotations: annotations,
+            user: json.user?.string, awsOperation: json.aws?["operation"]?.string,
+            resourceARN: json.resourceARN?.string, exceptions: exceptions, links: links, subsegments: subsegments)
     }
 }

@@ -25,14 +25,23 @@ package enum TraceIdentifiers {
 
     /// Names: 1 to 200 characters; Unicode letters, numbers, whitespace and `_ . : / % & # = + \ - @`.
     package static func isValidName(_ name: String) -> Bool {
+        // Most names are short ASCII: checked byte by byte, without Unicode properties.
+        let utf8 = name.utf8
+        if utf8.count >= 1, utf8.count <= 200, utf8.allSatisfy({ $0 < 0x80 && asciiNameBytes[Int($0)] }) { return true }
         let count = name.count
         guard count >= 1, count <= 200 else { return false }
-        return name.unicodeScalars.allSatisfy { s in
-            s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.isWhitespace || nameSymbols.contains(s)
-        }
+        return name.unicodeScalars.allSatisfy(isNameScalar)
+    }
+
+    private static func isNameScalar(_ s: Unicode.Scalar) -> Bool {
+        s.properties.isAlphabetic || s.properties.numericType != nil || s.properties.isWhitespace || nameSymbols.contains(s)
     }
 
     private static let nameSymbols: Set<Unicode.Scalar> = ["_", ".", ":", "/", "%", "&", "#", "=", "+", "\\", "-", "@"]
+
+    /// The ASCII bytes a name may hold: letters, digits, whitespace (as `Unicode.Scalar.Properties.isWhitespace`
+    /// has them) and the symbols above.
+    private static let asciiNameBytes: [Bool] = (0..<128).map { isNameScalar(Unicode.Scalar(UInt8($0))) }
 
     /// Annotation keys usable in filter expressions: ASCII letters, digits and underscore.
     package static func isValidAnnotationKey(_ key: String) -> Bool {
