@@ -65,12 +65,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
-                // The X-Ray daemon's UDP socket.
+                // The X-Ray daemon's UDP socket (read in bursts with recvmmsg); NIO's bootstraps probe its TCP side.
+                "CDatagram",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The X-Ray daemon's UDP socket: getaddrinfo/bind and recvmmsg, which Swift's Glibc module does not expose.
+        .target(name: "CDatagram"),
         .target(
             name: "SkylensClient",
             dependencies: [

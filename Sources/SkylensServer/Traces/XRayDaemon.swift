@@ -6,19 +6,21 @@ import SkylensCore
 import SkylensStorage
 
 /// The X-Ray daemon's UDP side on `--xray-port` (127.0.0.1:2000 by default): each datagram is a JSON header line
-/// and one segment document. Datagrams are taken off the socket by the event loop, parsed and validated here in
-/// batches (a datagram the daemon would drop, or an invalid document, is counted and logged), and written through
-/// the trace writer. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
+/// and one segment document. Datagrams are taken off the socket in bursts by a thread of their own, parsed and
+/// validated here in batches (a datagram the daemon would drop, or an invalid document, is counted and logged), and
+/// written through the trace writer. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
 package final class XRayDaemon: Service {
-    /// Datagrams waiting to be parsed; beyond this many the oldest are dropped, as a full UDP buffer would.
+    /// Datagrams waiting to be parsed; beyond this many new ones are dropped, as a full UDP buffer would.
     static let maxPending = 200_000
 
+    /// Datagrams received and not yet parsed, back to back: the i-th ends at `ends[i]`.
     private struct State {
-        var pending: [[UInt8]] = []
+        var bytes: [UInt8] = []
+        var ends: [Int] = []
         var dropped = 0
     }
 
-    private let channel: any Channel
+    private let socket: DatagramSocket
     private let writer: TraceWriter
     private let wallClock: any WallClock
     private let logger: Logger
@@ -29,33 +31,33 @@ package final class XRayDaemon: Service {
     package let counts = LockedState((accepted: 0, rejected: 0))
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
-    package init(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws {
+    private init(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws {
         self.writer = writer
         self.wallClock = wallClock
         self.logger = logger
         (doorbell, ring) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let state = self.state, ring = self.ring
-        channel = try DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.so_reuseaddr), value: 1)
-            .channelOption(.socketOption(.so_rcvbuf), value: 8 * 1024 * 1024)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramHandler { bytes in
-                        state.withLock { s in
-                            if s.pending.count >= Self.maxPending {
-                                s.pending.removeFirst()
-                                s.dropped += 1
-                            }
-                            s.pending.append(bytes)
-                        }
-                        ring.yield()
-                    })
-                }
-            }
-            .bind(host: host, port: port).wait()
+        socket = try DatagramSocket(host: host, port: port, receiveBuffer: 8 * 1024 * 1024)
     }
 
-    package var port: Int { channel.localAddress?.port ?? 0 }
+    /// Starts taking datagrams off the socket (they wait, parsed by `run`, which may start later).
+    private func startReceiving() {
+        let state = self.state, ring = self.ring
+        socket.start { burst in
+            state.withLock { s in
+                burst.forEach { datagram in
+                    guard s.ends.count < Self.maxPending else {
+                        s.dropped += 1
+                        return
+                    }
+                    s.bytes.append(contentsOf: datagram)
+                    s.ends.append(s.bytes.count)
+                }
+            }
+            ring.yield()
+        }
+    }
+
+    package var port: Int { socket.port }
 
     /// Binds the daemon's UDP socket. With port 0 the system picks a port free for UDP, but the daemon's TCP side
     /// (the sampling endpoints) is bound to the same number later, and TCP may have it in use: a port is kept only
@@ -65,15 +67,19 @@ package final class XRayDaemon: Service {
         while true {
             let daemon = try XRayDaemon(host: host, port: port, writer: writer, wallClock: wallClock, logger: logger)
             attempt += 1
-            guard port == 0, attempt < 20 else { return daemon }
+            if port != 0 || attempt >= 20 {
+                daemon.startReceiving()
+                return daemon
+            }
             do {
                 let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: daemon.port).wait()
                 try probe.close().wait()
+                daemon.startReceiving()
                 return daemon
             } catch {
-                try? daemon.channel.close().wait()
+                daemon.socket.closeUnstarted()
             }
         }
     }
@@ -98,7 +104,7 @@ package final class XRayDaemon: Service {
         } onGracefulShutdown: {
             self.ring.finish()
         }
-        try? await channel.close()
+        await socket.stop()
         while let documents = parsePending() { await store(documents) }
     }
 
@@ -112,48 +118,39 @@ package final class XRayDaemon: Service {
 
     /// Takes the datagrams waiting and parses them; nil when none are waiting.
     private func parsePending() -> [SegmentDocument]? {
-        let (datagrams, dropped) = state.withLock { s -> ([[UInt8]], Int) in
-            defer { s.pending.removeAll(keepingCapacity: true); s.dropped = 0 }
-            return (s.pending, s.dropped)
+        let (bytes, ends, dropped) = state.withLock { s -> ([UInt8], [Int], Int) in
+            defer { s.bytes.removeAll(keepingCapacity: true); s.ends.removeAll(keepingCapacity: true); s.dropped = 0 }
+            return (s.bytes, s.ends, s.dropped)
         }
         if dropped > 0 { logger.warning("x-ray datagrams dropped: too many waiting", metadata: ["count": "\(dropped)"]) }
-        guard !datagrams.isEmpty else { return nil }
+        guard !ends.isEmpty else { return nil }
         let now = wallClock.nowMillis() / 1000
         var documents: [SegmentDocument] = []
-        documents.reserveCapacity(datagrams.count)
+        documents.reserveCapacity(ends.count)
         var rejected = 0
-        for d in datagrams {
-            let parsed = d.withUnsafeBytes { buffer -> Result<SegmentDocument, SegmentError> in
-                switch DaemonDatagram.document(buffer) {
+        bytes.withUnsafeBytes { all in
+            var start = 0
+            for end in ends {
+                let datagram = UnsafeRawBufferPointer(rebasing: all[start..<end])
+                start = end
+                let parsed: Result<SegmentDocument, SegmentError>
+                switch DaemonDatagram.document(datagram) {
                 case .failure(let r):
-                    return .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
+                    parsed = .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
                 case .success(let body):
-                    return Result { () throws(SegmentError) in
+                    parsed = Result { () throws(SegmentError) in
                         SegmentDocument(segment: try Segment.parse(body, nowSeconds: now), text: String(decoding: body, as: UTF8.self))
                     }
                 }
-            }
-            switch parsed {
-            case .success(let doc): documents.append(doc)
-            case .failure(let error):
-                rejected += 1
-                logger.debug("x-ray document refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+                switch parsed {
+                case .success(let doc): documents.append(doc)
+                case .failure(let error):
+                    rejected += 1
+                    logger.debug("x-ray document refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
+                }
             }
         }
         counts.withLock { $0.accepted += documents.count; $0.rejected += rejected }
         return documents
-    }
-}
-
-/// Hands each datagram's bytes to `receive` on the event loop.
-private final class DatagramHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let receive: @Sendable ([UInt8]) -> Void
-
-    init(receive: @escaping @Sendable ([UInt8]) -> Void) { self.receive = receive }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var envelope = unwrapInboundIn(data)
-        if let bytes = envelope.data.readBytes(length: envelope.data.readableBytes) { receive(bytes) }
     }
 }
