@@ -36,7 +36,7 @@ struct TraceBench: AsyncParsableCommand {
         let t0 = ContinuousClock.now
         var sent = 0, bytes = 0
         for i in 0..<traces {
-            for datagram in Self.datagrams(trace: i, now: now) {
+            for datagram in Self.datagrams(trace: i, now: now, tracesPerSecond: Double(rate) / 5) {
                 let n = withUnsafePointer(to: &address) { pointer in
                     pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
                         datagram.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, 0, sa, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -113,11 +113,15 @@ struct TraceBench: AsyncParsableCommand {
         return String(repeating: "0", count: max(0, width - s.count)) + s
     }
 
-    /// The five documents of trace `i`, each with the daemon header.
-    static func datagrams(trace i: Int, now: Int) -> [[UInt8]] {
-        let tid = "1-\(hex(now, 8))-\(hex(i, 24))"
+    /// The five documents of trace `i`, each with the daemon header. Traces start `tracesPerSecond` a second from
+    /// `now` on, as a stream sent at that rate does, and their ids carry that second and 96 bits that look random
+    /// (as the SDKs' ids do), so that neither the store's time order nor its id order is handed to it sorted.
+    static func datagrams(trace i: Int, now: Int, tracesPerSecond: Double) -> [[UInt8]] {
+        let t = Double(now) + Double(i) / tracesPerSecond
+        var mixed = UInt64(i) &* 0x9E37_79B9_7F4A_7C15
+        mixed ^= mixed >> 29
+        let tid = "1-\(hex(Int(t), 8))-\(hex(Int(mixed >> 32), 8))\(hex(i, 16))"
         func id(_ k: Int) -> String { hex(i * 16 + k + 1, 16) }
-        let t = Double(now) + Double(i % 1000) / 1000
         let customer = "c" + String(format: "%04d", i % customers)
         let fault = i % 50 == 0
         let header = #"{"format":"json","version":1}"# + "\n"

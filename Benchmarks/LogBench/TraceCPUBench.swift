@@ -14,7 +14,7 @@ struct TraceCPUBench: AsyncParsableCommand {
 
     func run() async throws {
         let now = Int(Date().timeIntervalSince1970)
-        let datagrams = (0..<(segments / 5)).flatMap { TraceBench.datagrams(trace: $0, now: now) }
+        let datagrams = (0..<(segments / 5)).flatMap { TraceBench.datagrams(trace: $0, now: now, tracesPerSecond: 10_000) }
         var documents: [SegmentDocument] = []
         try rate("parse + validate a datagram's document", datagrams.count) {
             for d in datagrams {
