@@ -176,9 +176,16 @@ package final class SQLiteTraceStore: TraceStore {
                                    termChanges: inout [TermChange]) throws {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         let refs = documents.map { "\($0.id):\($0.segment.inProgress ? 1 : 0):\($0.block):\($0.position)" }.joined(separator: ";")
-        try db.cachedStatement(sql: """
+        let row = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [f.id, f.startTime, f.endTime, traceTime, Data(TraceFactsCodec.encode(f)), refs])
+            """)
+        row.bind(1, f.id)
+        row.bind(2, f.startTime)
+        row.bind(3, f.endTime)
+        row.bind(4, traceTime)
+        TraceFactsCodec.encode(f).withUnsafeBytes { row.bind(5, blob: $0) }
+        row.bind(6, refs)
+        try row.step(db)
         // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
         if let previous {
@@ -247,11 +254,11 @@ package final class SQLiteTraceStore: TraceStore {
                     let next = changes[order[k + 1]]
                     if next.term == c.term, next.start == c.start, next.traceID == c.traceID { continue }
                 }
-                if c.insert {
-                    try insert.execute(arguments: [c.term, c.start, c.traceID])
-                } else {
-                    try delete.execute(arguments: [c.term, c.start, c.traceID])
-                }
+                let statement = c.insert ? insert : delete
+                statement.bind(1, c.term)
+                statement.bind(2, c.start)
+                statement.bind(3, c.traceID)
+                try statement.step(db)
             }
             try db.execute(sql: "DELETE FROM trace_term_journal WHERE id <= ?", arguments: [lastID])
         }
