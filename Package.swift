@@ -125,7 +125,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SkylensWireTests", dependencies: ["SkylensWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "SkylensStorageTests", dependencies: ["SkylensStorage"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SkylensStorageTests",
+            dependencies: ["SkylensStorage", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SkylensRulesTests", dependencies: ["SkylensRules"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SkylensServerTests",

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import SkylensCore
 import SkylensStorage
 import Testing
@@ -171,5 +172,40 @@ struct TraceStoreTests {
         try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1800000000.5,"end_time":1800000000.6}"#)],
                                now: Self.now * 1000)
         #expect(try await terms() == (3, 0))
+    }
+
+    /// Traces stored before their rows moved to arrival order (migration v11) are read back unchanged after it.
+    @Test func tracesSurviveTheMoveToArrivalOrder() async throws {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        let current = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
+        try await current.append([Self.document(Self.root), Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
+        let expected = try #require(try await current.traces(ids: [Self.trace]).first)
+        let (blocks, rows) = try await current.database.pool.read { db in
+            (try Row.fetchAll(db, sql: "SELECT id, created, bytes FROM trace_block").map { Array($0.databaseValues) },
+             try Row.fetchAll(db, sql: "SELECT trace_id, start, end, trace_time, facts, segments FROM trace").map { Array($0.databaseValues) })
+        }
+
+        // The same rows in a database as it was before the move.
+        try FileManager.default.createDirectory(atPath: base + "/old", withIntermediateDirectories: true)
+        let old = try DatabasePool(path: base + "/old/skylens.sqlite")
+        try SkylensDatabase.migrator.migrate(old, upTo: "v10-trace-term-journal")
+        try await old.write { db in
+            for b in blocks { try db.execute(sql: "INSERT INTO trace_block (id, created, bytes) VALUES (?, ?, ?)", arguments: StatementArguments(b)) }
+            for r in rows {
+                try db.execute(sql: "INSERT INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: StatementArguments(r))
+            }
+        }
+        try old.close()
+
+        let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
+        let trace = try #require(try await migrated.traces(ids: [Self.trace]).first)
+        #expect(trace.facts == expected.facts)
+        #expect(trace.documents.map(\.id) == expected.documents.map(\.id))
+        #expect(trace.documents.map(\.text) == expected.documents.map(\.text))
+        // And it is still one row a trace: a new document replaces the row instead of adding one.
+        try await migrated.append([Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+        #expect(try await migrated.database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace") } == 1)
     }
 }

@@ -31,7 +31,7 @@ package final class SkylensDatabase: Sendable {
     }
 
     /// Schema history. Never edit a registered migration: add a new one.
-    static var migrator: DatabaseMigrator {
+    package static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-logs") { db in
             try db.execute(sql: """
@@ -280,6 +280,27 @@ package final class SkylensDatabase: Sendable {
                     id INTEGER PRIMARY KEY,
                     changes BLOB NOT NULL
                 );
+                """)
+        }
+        migrator.registerMigration("v11-trace-rows-in-arrival-order") { db in
+            // Trace ids end in 96 random bits: as the key of a WITHOUT ROWID table of ~1 kB rows, each new trace was
+            // written into a random page of the table. Rows now go in arrival order (rowid), found by id through a
+            // unique index of small entries.
+            try db.execute(sql: """
+                CREATE TABLE trace_by_arrival (
+                    trace_id TEXT NOT NULL UNIQUE,
+                    start REAL NOT NULL,
+                    end REAL NOT NULL,
+                    trace_time INTEGER NOT NULL,
+                    facts BLOB NOT NULL,
+                    segments TEXT NOT NULL DEFAULT ''
+                );
+                INSERT INTO trace_by_arrival (trace_id, start, end, trace_time, facts, segments)
+                    SELECT trace_id, start, end, trace_time, facts, segments FROM trace ORDER BY start;
+                DROP TABLE trace;
+                ALTER TABLE trace_by_arrival RENAME TO trace;
+                CREATE INDEX trace_by_start ON trace (start, trace_id);
+                CREATE INDEX trace_by_end ON trace (end);
                 """)
         }
         return migrator
