@@ -13,10 +13,15 @@ package final class XRayDaemon: Service {
     /// Datagrams waiting to be parsed; beyond this many new ones are dropped, as a full UDP buffer would.
     static let maxPending = 200_000
 
-    /// Datagrams received and not yet parsed, back to back: the i-th ends at `ends[i]`.
-    private struct State {
+    /// Datagrams back to back: the i-th ends at `ends[i]`.
+    private struct Datagrams {
         var bytes: [UInt8] = []
         var ends: [Int] = []
+    }
+
+    /// Datagrams received and not yet parsed.
+    private struct State {
+        var received = Datagrams()
         var dropped = 0
     }
 
@@ -45,12 +50,12 @@ package final class XRayDaemon: Service {
         socket.start { burst in
             state.withLock { s in
                 burst.forEach { datagram in
-                    guard s.ends.count < Self.maxPending else {
+                    guard s.received.ends.count < Self.maxPending else {
                         s.dropped += 1
                         return
                     }
-                    s.bytes.append(contentsOf: datagram)
-                    s.ends.append(s.bytes.count)
+                    s.received.bytes.append(contentsOf: datagram)
+                    s.received.ends.append(s.received.bytes.count)
                 }
             }
             ring.yield()
@@ -85,12 +90,13 @@ package final class XRayDaemon: Service {
     }
 
     package func run() async throws {
+        var buffer = Datagrams()
         await withGracefulShutdownHandler {
             // Parsing the next datagrams overlaps with committing the previous ones (at most two batches in flight).
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
                 for await _ in doorbell {
-                    while let documents = parsePending() {
+                    while let documents = parsePending(into: &buffer) {
                         if inFlight >= 2 {
                             await group.next()
                             inFlight -= 1
@@ -105,7 +111,7 @@ package final class XRayDaemon: Service {
             self.ring.finish()
         }
         await socket.stop()
-        while let documents = parsePending() { await store(documents) }
+        while let documents = parsePending(into: &buffer) { await store(documents) }
     }
 
     private func store(_ documents: [SegmentDocument]) async {
@@ -116,13 +122,18 @@ package final class XRayDaemon: Service {
         }
     }
 
-    /// Takes the datagrams waiting and parses them; nil when none are waiting.
-    private func parsePending() -> [SegmentDocument]? {
-        let (bytes, ends, dropped) = state.withLock { s -> ([UInt8], [Int], Int) in
-            defer { s.bytes.removeAll(keepingCapacity: true); s.ends.removeAll(keepingCapacity: true); s.dropped = 0 }
-            return (s.bytes, s.ends, s.dropped)
+    /// Takes the datagrams waiting and parses them; nil when none are waiting. The datagrams are swapped with
+    /// `buffer` (emptied, its capacity kept), so that neither side allocates once both have grown.
+    private func parsePending(into buffer: inout Datagrams) -> [SegmentDocument]? {
+        buffer.bytes.removeAll(keepingCapacity: true)
+        buffer.ends.removeAll(keepingCapacity: true)
+        let dropped = state.withLock { s -> Int in
+            swap(&s.received, &buffer)
+            defer { s.dropped = 0 }
+            return s.dropped
         }
         if dropped > 0 { logger.warning("x-ray datagrams dropped: too many waiting", metadata: ["count": "\(dropped)"]) }
+        let (bytes, ends) = (buffer.bytes, buffer.ends)
         guard !ends.isEmpty else { return nil }
         let now = wallClock.nowMillis() / 1000
         var documents: [SegmentDocument] = []
