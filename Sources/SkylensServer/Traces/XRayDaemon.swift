@@ -64,9 +64,14 @@ package final class XRayDaemon: Service {
 
     package var port: Int { socket.port }
 
+    /// With port 0: a TCP listener holding the UDP port's number until the daemon's TCP side binds it.
+    private let reservation = LockedState<(any Channel)?>(nil)
+
     /// Binds the daemon's UDP socket. With port 0 the system picks a port free for UDP, but the daemon's TCP side
     /// (the sampling endpoints) is bound to the same number later, and TCP may have it in use: a port is kept only
-    /// when a TCP listener could bind it too (a few tries), so that start-up does not fail at random.
+    /// when a TCP listener could bind it too (a few tries), and that listener holds it until
+    /// `releaseReservation()`, called just before the TCP side binds, so that no other listener (another collector
+    /// of a parallel test) takes it meanwhile.
     package static func bind(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws -> XRayDaemon {
         var attempt = 0
         while true {
@@ -80,13 +85,22 @@ package final class XRayDaemon: Service {
                 let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: daemon.port).wait()
-                try probe.close().wait()
+                daemon.reservation.withLock { $0 = probe }
                 daemon.startReceiving()
                 return daemon
             } catch {
                 daemon.socket.closeUnstarted()
             }
         }
+    }
+
+    /// Frees the TCP port held since `bind` (port 0), for the daemon's TCP side to bind.
+    package func releaseReservation() async {
+        let probe = reservation.withLock { p -> (any Channel)? in
+            defer { p = nil }
+            return p
+        }
+        try? await probe?.close()
     }
 
     package func run() async throws {
@@ -111,6 +125,7 @@ package final class XRayDaemon: Service {
             self.ring.finish()
         }
         await socket.stop()
+        await releaseReservation()
         while let documents = parsePending(into: &buffer) { await store(documents) }
     }
 

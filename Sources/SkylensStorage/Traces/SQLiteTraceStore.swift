@@ -506,7 +506,20 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     package func deleteTraces(before: Double) async throws -> Int {
-        let deleted = try await database.pool.write { db -> Int in
+        let deleted: Int
+        do {
+            deleted = try await deleteRows(before: before)
+        } catch {
+            // The journal may have been applied in the transaction that failed.
+            journalled.withLock { $0 = nil }
+            throw error
+        }
+        if deleted > 0 { cache.withLock { $0 = TraceCache(capacity: $0.capacity) } }
+        return deleted
+    }
+
+    private func deleteRows(before: Double) async throws -> Int {
+        try await database.pool.write { db -> Int in
             // Deleting a trace deletes its terms from the index: the journal's changes go first.
             try self.applyTermJournal(db)
             let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE end < ?", arguments: [before])
@@ -526,8 +539,6 @@ package final class SQLiteTraceStore: TraceStore {
             try db.execute(sql: "DELETE FROM trace_log WHERE timestamp < ?", arguments: [Int64(before * 1000)])
             return rows.count
         }
-        if deleted > 0 { cache.withLock { $0 = TraceCache(capacity: $0.capacity) } }
-        return deleted
     }
 
     /// How long after its first document a trace may still receive documents (blocks are kept this much longer).
