@@ -20,6 +20,8 @@ package struct Collector: Sendable {
     package let boundPort: LockedState<Int?>
     /// The X-Ray daemon port (UDP and TCP), resolved when configured as 0.
     package let xrayPort: Int
+    /// Whether the daemon port's TCP side is listening (it binds when the service group runs).
+    package let xrayListening: LockedState<Bool>
     package let traces: SQLiteTraceStore
     package let services: [any Service]
     let logger: Logger
@@ -84,9 +86,11 @@ package struct Collector: Sendable {
             logger: logger
         )
         // The daemon port's TCP side: the same routes (the SDKs' sampling polls, and any X-Ray API call).
+        let xrayListening = LockedState(false)
         let xrayApp = Application(
             router: router,
             configuration: .init(address: .hostname(configuration.host, port: daemon.port), serverName: "Skylens X-Ray daemon"),
+            onServerRunning: { _ in xrayListening.withLock { $0 = true } },
             logger: logger
         )
         let maintenance = LogMaintenanceService(
@@ -98,7 +102,7 @@ package struct Collector: Sendable {
         // maintenance, then the log writer and the metric writer, which commit whatever is still pending (the log
         // writer before the metric writer, whose datums it may produce).
         return Collector(configuration: configuration, store: store, metrics: metrics, liveTail: liveTail, writer: writer,
-                         boundPort: boundPort, xrayPort: daemon.port, traces: traces,
+                         boundPort: boundPort, xrayPort: daemon.port, xrayListening: xrayListening, traces: traces,
                          services: [metricWriter, writer, maintenance, deliveries, alarmScheduler, traceWriter,
                                     RulesService(store: store, rules: rules, notifier: notifier, alarms: alarms, wallClock: wallClock, logger: logger),
                                     daemon, AfterPortRelease(daemon: daemon, app: xrayApp), app, LiveTailCloser(liveTail: liveTail)],

@@ -4,6 +4,7 @@ import Logging
 import SkylensClient
 import SkylensCore
 import SkylensServer
+import SkylensStorage
 
 /// The real collector on `127.0.0.1:0` with a temporary data directory, for integration tests.
 ///
@@ -24,9 +25,36 @@ package struct TestCollector: Sendable {
     package var client: CollectorClient { CollectorClient(endpoint: endpoint) }
 
     /// Starts a collector, runs `body` against it, then shuts it down gracefully and removes its data.
+    ///
+    /// With port 0 the daemon port's TCP side binds the number the system gave its UDP socket once the collector
+    /// runs, and a client connection of another test can take that number just before (EADDRINUSE): a collector
+    /// that fails to start is built again (up to three times) before `body` runs.
     package static func with<T: Sendable>(
         configure: (inout CollectorConfiguration) -> Void = { _ in },
         wallClock: any WallClock = SystemWallClock(),
+        _ body: @Sendable (TestCollector) async throws -> T
+    ) async throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try await start(configure: configure, wallClock: wallClock, body)
+            } catch let failure as StartFailure where attempt < 3 {
+                attempt += 1
+                Logger(label: "skylens-test").warning("collector did not start; building it again", metadata: ["error": "\(failure.error)"])
+            } catch let failure as StartFailure {
+                throw failure.error
+            }
+        }
+    }
+
+    /// The collector failed before it was listening on all of its ports.
+    struct StartFailure: Error {
+        let error: any Error
+    }
+
+    private static func start<T: Sendable>(
+        configure: (inout CollectorConfiguration) -> Void,
+        wallClock: any WallClock,
         _ body: @Sendable (TestCollector) async throws -> T
     ) async throws -> T {
         var config = CollectorConfiguration()
@@ -43,12 +71,22 @@ package struct TestCollector: Sendable {
         let group = collector.makeServiceGroup(signals: [])
         // A data directory chosen by the test is the test's to keep; the scratch one goes.
         defer { if config.dataDirectory == scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        let failed = LockedState<(any Error)?>(nil)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
-                try await group.run()
+                do {
+                    try await group.run()
+                } catch {
+                    failed.withLock { $0 = error }
+                    throw error
+                }
                 return nil
             }
-            let port = try await waitForPort(collector)
+            let port = try await eventually("the collector listens on its ports") { () throws -> Int? in
+                if let error = failed.withLock({ $0 }) { throw StartFailure(error: error) }
+                guard collector.xrayListening.withLock({ $0 }) else { return nil }
+                return collector.boundPort.withLock { $0 }
+            }
             let http = HTTPClient(eventLoopGroupProvider: .singleton)
             let result: Result<T, any Error>
             do {
@@ -63,11 +101,6 @@ package struct TestCollector: Sendable {
             for try await _ in tasks {}
             return try result.get()
         }
-    }
-
-    /// Waits (up to 10 s) for the HTTP server to report its bound port.
-    static func waitForPort(_ collector: Collector) async throws -> Int {
-        try await eventually("the collector binds its port") { collector.boundPort.withLock { $0 } }
     }
 }
 

@@ -94,12 +94,14 @@ enum AWSRouter {
             w.field("status", "ok")
             w.field("service", "skylens")
             w.field("startedAt", startedAt)
-            // X-Ray documents: taken off the daemon socket, refused there (bad datagrams or documents), stored.
+            // X-Ray documents: taken off the daemon socket and parsed, refused there (bad datagrams or documents),
+            // dropped because too many were waiting, stored.
             let (received, refused) = daemon.counts.withLock { ($0.accepted + $0.rejected, $0.rejected) }
             w.key("xray")
             w.beginObject()
             w.field("datagramsReceived", received)
             w.field("datagramsRefused", refused)
+            w.field("datagramsDropped", daemon.dropped)
             w.field("documentsStored", xray.writer.stored.withLock { $0 })
             w.endObject()
             w.endObject()

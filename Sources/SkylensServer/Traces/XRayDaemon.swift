@@ -11,7 +11,7 @@ import SkylensStorage
 /// written through the trace writer. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
 package final class XRayDaemon: Service {
     /// Datagrams waiting to be parsed; beyond this many new ones are dropped, as a full UDP buffer would.
-    static let maxPending = 200_000
+    let maxPending: Int
 
     /// Datagrams back to back: the i-th ends at `ends[i]`.
     private struct Datagrams {
@@ -22,7 +22,9 @@ package final class XRayDaemon: Service {
     /// Datagrams received and not yet parsed.
     private struct State {
         var received = Datagrams()
+        /// Dropped since the last parse (logged then), and since start.
         var dropped = 0
+        var droppedTotal = 0
     }
 
     private let socket: DatagramSocket
@@ -34,9 +36,14 @@ package final class XRayDaemon: Service {
     private let ring: AsyncStream<Void>.Continuation
     /// Documents accepted and refused so far (for `/_skylens/health` and tests).
     package let counts = LockedState((accepted: 0, rejected: 0))
+    /// Datagrams dropped so far because too many were waiting.
+    package var dropped: Int { state.withLock { $0.droppedTotal } }
+    /// Datagrams taken off the socket and not yet parsed.
+    package var waiting: Int { state.withLock { $0.received.ends.count } }
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
-    private init(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws {
+    private init(host: String, port: Int, maxPending: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws {
+        self.maxPending = maxPending
         self.writer = writer
         self.wallClock = wallClock
         self.logger = logger
@@ -46,12 +53,13 @@ package final class XRayDaemon: Service {
 
     /// Starts taking datagrams off the socket (they wait, parsed by `run`, which may start later).
     private func startReceiving() {
-        let state = self.state, ring = self.ring
+        let state = self.state, ring = self.ring, maxPending = self.maxPending
         socket.start { burst in
             state.withLock { s in
                 burst.forEach { datagram in
-                    guard s.received.ends.count < Self.maxPending else {
+                    guard s.received.ends.count < maxPending else {
                         s.dropped += 1
+                        s.droppedTotal += 1
                         return
                     }
                     s.received.bytes.append(contentsOf: datagram)
@@ -72,10 +80,12 @@ package final class XRayDaemon: Service {
     /// when a TCP listener could bind it too (a few tries), and that listener holds it until
     /// `releaseReservation()`, called just before the TCP side binds, so that no other listener (another collector
     /// of a parallel test) takes it meanwhile.
-    package static func bind(host: String, port: Int, writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws -> XRayDaemon {
+    package static func bind(host: String, port: Int, maxPending: Int = 200_000, writer: TraceWriter, wallClock: any WallClock,
+                             logger: Logger) throws -> XRayDaemon {
         var attempt = 0
         while true {
-            let daemon = try XRayDaemon(host: host, port: port, writer: writer, wallClock: wallClock, logger: logger)
+            let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, writer: writer, wallClock: wallClock,
+                                        logger: logger)
             attempt += 1
             if port != 0 || attempt >= 20 {
                 daemon.startReceiving()

@@ -1,0 +1,47 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import SkylensCore
+import SkylensServer
+import SkylensStorage
+import SkylensTesting
+import Testing
+
+/// The daemon's UDP side on its own: datagrams taken off the socket wait for the parser; once the backlog is full,
+/// new ones are dropped and counted (as a full socket buffer drops them), and the ones kept are parsed and stored
+/// when the daemon runs.
+struct XRayDaemonTests {
+    static let now = Int64(Date().timeIntervalSince1970)
+
+    static func datagram(_ i: Int) -> [UInt8] {
+        let trace = "1-\(String(now, radix: 16))-\(String(format: "%024x", i))"
+        let id = String(format: "%016x", i + 1)
+        return Array(#"{"format":"json","version":1}"#.utf8) + [0x0A]
+            + Array(#"{"trace_id":"\#(trace)","id":"\#(id)","name":"svc","start_time":\#(now),"end_time":\#(now + 1)}"#.utf8)
+    }
+
+    @Test func aFullBacklogDropsNewDatagramsAndKeepsTheRest() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualWallClock(Self.now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let writer = TraceWriter(store: SQLiteTraceStore(database: try SkylensDatabase(directory: dir)), wallClock: clock, logger: logger)
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxPending: 10, writer: writer, wallClock: clock, logger: logger)
+
+        // Sent before the daemon runs: ten wait, fifteen find the backlog full.
+        for i in 0..<25 { try sendDatagram(Self.datagram(i), port: daemon.port) }
+        try await eventually("every datagram taken off the socket") { daemon.waiting + daemon.dropped == 25 ? true : nil }
+        #expect(daemon.waiting == 10)
+        #expect(daemon.dropped == 15)
+
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await eventually("the kept datagrams stored") { writer.stored.withLock { $0 } == 10 ? true : nil }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(daemon.counts.withLock { $0.accepted } == 10)
+        #expect(daemon.dropped == 15)
+    }
+}
