@@ -28,9 +28,10 @@ package final class SQLiteTraceStore: TraceStore {
         self.journalLimit = journalLimit
     }
 
+    /// A document of a trace as the append path needs it: parsed, and where its text is (the text itself is read
+    /// back from its block only by BatchGetTraces).
     struct Document {
         var id: String
-        var text: String
         var segment: Segment
         /// Where its text is stored: a block and the position in it.
         var block: Int64
@@ -99,7 +100,7 @@ package final class SQLiteTraceStore: TraceStore {
                     }
                 }
                 if groups[traceID] == nil { order.append(traceID) }
-                groups[traceID, default: []].append(Document(id: d.segment.id, text: d.text, segment: d.segment, block: 0, position: position))
+                groups[traceID, default: []].append(Document(id: d.segment.id, segment: d.segment, block: 0, position: position))
             }
 
             // One block holds this commit's documents.
@@ -359,7 +360,7 @@ package final class SQLiteTraceStore: TraceStore {
         var documents: [Document] = []
         for d in try documentTexts(db, references(text)) {
             let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
-            documents.append(Document(id: d.id, text: d.text, segment: segment, block: d.block, position: d.position))
+            documents.append(Document(id: d.id, segment: segment, block: d.block, position: d.position))
         }
         return CachedTrace(documents: documents, facts: facts)
     }
