@@ -210,7 +210,7 @@ package final class SQLiteTraceStore: TraceStore {
     /// Appends a commit's term changes to the journal (as one row), and applies the journal once it is long.
     private func journal(_ db: Database, _ changes: [TermChange]) throws {
         guard !changes.isEmpty else { return }
-        let w = TraceFactsCodec.Writer()
+        var w = TraceFactsCodec.Output()
         w.bytes.reserveCapacity(changes.count * 48)
         for c in changes {
             w.bool(c.insert)

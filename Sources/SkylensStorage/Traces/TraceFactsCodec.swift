@@ -8,98 +8,144 @@ package enum TraceFactsCodec {
     static let version: UInt8 = 1
 
     package static func encode(_ f: TraceFacts) -> [UInt8] {
-        let w = Writer()
-        w.bytes.reserveCapacity(512)
+        var w = Output()
+        w.bytes.reserveCapacity(768)
         w.bytes.append(version)
         // The service table: every ServiceID the facts mention, in first-seen order (a handful: searched, not hashed).
         var table: [ServiceID] = []
         func note(_ id: ServiceID) {
             if !table.contains(id) { table.append(id) }
         }
-        f.services.forEach { note($0.id) }
-        f.edges.forEach { note($0.source); note($0.destination) }
-        f.annotations.forEach { $0.services.forEach(note) }
-        f.entryPoint.map(note)
-        for c in f.faultRootCauses + f.errorRootCauses + f.throttleRootCauses + f.responseTimeRootCauses {
-            c.services.forEach { note($0.id) }
+        for s in f.services { note(s.id) }
+        for e in f.edges { note(e.source); note(e.destination) }
+        for a in f.annotations { for s in a.services { note(s) } }
+        if let e = f.entryPoint { note(e) }
+        let causeLists = [f.faultRootCauses, f.errorRootCauses, f.throttleRootCauses, f.responseTimeRootCauses]
+        for causes in causeLists { for c in causes { for s in c.services { note(s.id) } } }
+        for s in f.graph {
+            if let source = s.source { note(source) }
+            note(s.destination)
         }
-        f.graph.forEach { s in s.source.map(note); note(s.destination) }
         w.count(table.count)
         for s in table {
             w.string(s.name)
             w.string(s.type)
         }
-        func service(_ id: ServiceID) { w.count(table.firstIndex(of: id)!) }
+        func index(_ id: ServiceID) -> Int { table.firstIndex(of: id)! }
 
         w.string(f.id)
         w.double(f.startTime)
         w.double(f.endTime)
         w.double(f.duration)
-        w.optional(f.responseTime) { w.double($0) }
-        w.optional(f.http) { h in
-            w.optional(h.method) { w.string($0) }
-            w.optional(h.url) { w.string($0) }
-            w.optional(h.userAgent) { w.string($0) }
-            w.optional(h.clientIP) { w.string($0) }
-            w.optional(h.status) { w.count($0) }
+        w.present(f.responseTime != nil)
+        if let r = f.responseTime { w.double(r) }
+        w.present(f.http != nil)
+        if let h = f.http {
+            w.optionalString(h.method)
+            w.optionalString(h.url)
+            w.optionalString(h.userAgent)
+            w.optionalString(h.clientIP)
+            w.present(h.status != nil)
+            if let status = h.status { w.count(status) }
             w.bool(h.traced)
         }
         w.bool(f.hasError)
         w.bool(f.hasFault)
         w.bool(f.hasThrottle)
         w.bool(f.isPartial)
-        w.list(f.users) { w.string($0) }
-        w.list(f.annotations) { a in
+        w.count(f.users.count)
+        for u in f.users { w.string(u) }
+        w.count(f.annotations.count)
+        for a in f.annotations {
             w.string(a.key)
             switch a.value {
             case .string(let s): w.bytes.append(0); w.string(s)
             case .number(let n): w.bytes.append(1); w.double(n)
             case .bool(let b): w.bytes.append(2); w.bool(b)
             }
-            w.list(a.services, service)
+            w.count(a.services.count)
+            for s in a.services { w.count(index(s)) }
         }
-        w.list(f.services) { s in
-            service(s.id)
+        w.count(f.services.count)
+        for s in f.services {
+            w.count(index(s.id))
             w.bool(s.root); w.bool(s.inferred); w.bool(s.error); w.bool(s.fault); w.bool(s.throttle)
             w.double(s.responseTime)
         }
-        w.list(f.edges) { e in
-            service(e.source); service(e.destination)
+        w.count(f.edges.count)
+        for e in f.edges {
+            w.count(index(e.source)); w.count(index(e.destination))
             w.bool(e.error); w.bool(e.fault); w.bool(e.throttle); w.bool(e.async)
             w.double(e.responseTime)
         }
-        w.optional(f.entryPoint, service)
-        for causes in [f.faultRootCauses, f.errorRootCauses, f.throttleRootCauses, f.responseTimeRootCauses] {
-            w.list(causes) { c in
+        w.present(f.entryPoint != nil)
+        if let e = f.entryPoint { w.count(index(e)) }
+        for causes in causeLists {
+            w.count(causes.count)
+            for c in causes {
                 w.bool(c.clientImpacting)
-                w.list(c.services) { s in
-                    service(s.id)
+                w.count(c.services.count)
+                for s in c.services {
+                    w.count(index(s.id))
                     w.bool(s.inferred)
-                    w.list(s.entityPath) { e in
+                    w.count(s.entityPath.count)
+                    for e in s.entityPath {
                         w.string(e.name)
                         w.bool(e.remote)
-                        w.optional(e.coverage) { w.double($0) }
-                        w.list(e.exceptions) { x in
+                        w.present(e.coverage != nil)
+                        if let c = e.coverage { w.double(c) }
+                        w.count(e.exceptions.count)
+                        for x in e.exceptions {
                             w.string(x.id)
-                            w.optional(x.type) { w.string($0) }
-                            w.optional(x.message) { w.string($0) }
+                            w.optionalString(x.type)
+                            w.optionalString(x.message)
                             w.bool(x.remote)
                         }
                     }
                 }
             }
         }
-        w.list(f.linkedTraceIDs) { w.string($0) }
+        w.count(f.linkedTraceIDs.count)
+        for id in f.linkedTraceIDs { w.string(id) }
         w.count(f.segmentCount)
-        w.list(f.graph) { s in
+        w.count(f.graph.count)
+        for s in f.graph {
             w.signed(s.minute)
-            w.optional(s.source, service)
-            service(s.destination)
+            w.present(s.source != nil)
+            if let source = s.source { w.count(index(source)) }
+            w.count(index(s.destination))
             let outcome: UInt8 = switch s.outcome { case .ok: 0; case .error: 1; case .throttle: 2; case .fault: 3 }
             w.bytes.append(outcome)
             w.signed(s.responseTimeMillis)
         }
         return w.bytes
+    }
+
+    /// The encoder's output, written in place (a class written through closures cost a retain and an exclusivity
+    /// check per field).
+    struct Output {
+        var bytes: [UInt8] = []
+
+        mutating func count(_ n: Int) { Varint.put(UInt64(n), into: &bytes) }
+        mutating func signed(_ n: Int64) { Varint.putSigned(n, into: &bytes) }
+        mutating func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
+        /// An optional value's presence byte.
+        mutating func present(_ p: Bool) { bytes.append(p ? 1 : 0) }
+        mutating func double(_ d: Double) {
+            let bits = d.bitPattern.littleEndian
+            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+        }
+        mutating func string(_ s: String) {
+            var s = s
+            s.withUTF8 { u in
+                count(u.count)
+                bytes.append(contentsOf: u)
+            }
+        }
+        mutating func optionalString(_ s: String?) {
+            present(s != nil)
+            if let s { string(s) }
+        }
     }
 
     package static func decode(_ bytes: UnsafeRawBufferPointer) throws(StorageError) -> TraceFacts {
@@ -202,38 +248,7 @@ package enum TraceFactsCodec {
         return f
     }
 
-    /// Classes, so that the closures of `list` and `optional` can write and read through them too.
-    final class Writer {
-        var bytes: [UInt8] = []
-
-        func count(_ n: Int) { Varint.put(UInt64(n), into: &bytes) }
-        func signed(_ n: Int64) { Varint.putSigned(n, into: &bytes) }
-        func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
-        func double(_ d: Double) {
-            let bits = d.bitPattern.littleEndian
-            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
-        }
-        func string(_ s: String) {
-            var s = s
-            s.withUTF8 { u in
-                count(u.count)
-                bytes.append(contentsOf: u)
-            }
-        }
-        func optional<T>(_ value: T?, _ body: (T) -> Void) {
-            if let value {
-                bytes.append(1)
-                body(value)
-            } else {
-                bytes.append(0)
-            }
-        }
-        func list<T>(_ values: [T], _ body: (T) -> Void) {
-            count(values.count)
-            for v in values { body(v) }
-        }
-    }
-
+    /// A class, so that the closures of `list` and `optional` can read through it too.
     final class Reader {
         let bytes: UnsafeRawBufferPointer
         var position = 0
