@@ -70,6 +70,10 @@ package enum TraceAssembler {
 package struct LatestVersionAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
+        // Most traces hold each id once: for a few documents, comparing every pair says so without hashing.
+        let segments = trace.segments
+        if segments.count <= 16,
+           !segments.indices.contains(where: { i in segments[(i + 1)...].contains { $0.id == segments[i].id } }) { return }
         var chosen: [String: Int] = [:]
         var order: [String] = []
         for (i, s) in trace.segments.enumerated() {

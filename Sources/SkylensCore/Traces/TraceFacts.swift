@@ -237,7 +237,8 @@ extension TraceFacts {
         isPartial = !trace.orphans.isEmpty || segments.contains { $0.inProgress }
             || segments.indices.contains { callers[$0] == nil && $0 != rootIndex && !segments[$0].inferred }
             || segments.contains { $0.parentID != nil && index[$0.parentID!] == nil }
-        linkedTraceIDs = Array(Set(segments.map(\.traceID)).subtracting([trace.id])).sorted()
+        linkedTraceIDs = segments.allSatisfy { $0.traceID == trace.id } ? []
+            : Array(Set(segments.map(\.traceID)).subtracting([trace.id])).sorted()
 
         var services: [ServiceID: ServiceFacts] = [:]
         var users: [String] = []
