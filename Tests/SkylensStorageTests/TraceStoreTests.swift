@@ -24,10 +24,32 @@ struct TraceStoreTests {
         return #"{"trace_id":"\#(trace)","id":"b000000000000001","parent_id":"1111111111111111","name":"backend","start_time":1800000000.15,\#(end)}"#
     }
 
-    func withStore(_ body: (SQLiteTraceStore) async throws -> Void) async throws {
+    /// A scratch directory, removed afterwards (for tests that open more than one store on it).
+    func withDirectory(_ body: (String) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await body(SQLiteTraceStore(database: try SkylensDatabase(directory: dir)))
+        try await body(dir)
+    }
+
+    func withStore(_ body: (SQLiteTraceStore) async throws -> Void) async throws {
+        try await withDirectory { dir in try await body(SQLiteTraceStore(database: try SkylensDatabase(directory: dir))) }
+    }
+
+    /// The one number a query on the store's database answers.
+    static func count(_ store: SQLiteTraceStore, _ sql: String) async throws -> Int {
+        try await store.database.pool.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+    }
+
+    /// The root and the completed backend, in that order, with the backend's call counted once in the map.
+    static func expectCompletedBackendCountedOnce(_ store: SQLiteTraceStore) async throws {
+        let trace = try #require(try await store.traces(ids: [Self.trace]).first)
+        #expect(!trace.facts.isPartial)
+        #expect(trace.documents.map(\.id) == ["a000000000000001", "b000000000000001"])
+        #expect(trace.documents[1].text == Self.backend(inProgress: false))
+        let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
+        let edge = try #require(rows.first { $0.source?.name == "api" && $0.destination.name == "backend" })
+        #expect(edge.statistics.total == 1 && edge.statistics.fault == 1)
+        #expect(rows.filter { $0.source == nil }.map(\.statistics.total).reduce(0, +) == 3)
     }
 
     @Test func factsRoundTripThroughTheCodec() throws {
@@ -43,20 +65,13 @@ struct TraceStoreTests {
     @Test func completedDocumentsReplaceInProgressOnesAndTheMapFollows() async throws {
         try await withStore { store in
             try await store.append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
-            var trace = try #require(try await store.traces(ids: [Self.trace]).first)
-            #expect(trace.facts.isPartial)
+            let partial = try #require(try await store.traces(ids: [Self.trace]).first)
+            #expect(partial.facts.isPartial)
             try await store.append([Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
             // An in-progress copy arriving late does not undo the completed one.
             try await store.append([Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
-            trace = try #require(try await store.traces(ids: [Self.trace]).first)
-            #expect(!trace.facts.isPartial)
-            #expect(trace.documents.map(\.id) == ["a000000000000001", "b000000000000001"])
-            #expect(trace.documents[1].text == Self.backend(inProgress: false))
             // The map counts each request once, however many times the trace was re-assembled.
-            let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
-            let edge = try #require(rows.first { $0.source?.name == "api" && $0.destination.name == "backend" })
-            #expect(edge.statistics.total == 1 && edge.statistics.fault == 1)
-            #expect(rows.filter { $0.source == nil }.map(\.statistics.total).reduce(0, +) == 3)
+            try await Self.expectCompletedBackendCountedOnce(store)
         }
     }
 
@@ -64,20 +79,13 @@ struct TraceStoreTests {
     /// next document arrives: the completed version still replaces the in-progress one, and the map still counts
     /// each request once.
     @Test func aTraceFromAnEarlierRunIsContinued() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        try await SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-            .append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-        try await store.append([Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
-        let trace = try #require(try await store.traces(ids: [Self.trace]).first)
-        #expect(!trace.facts.isPartial)
-        #expect(trace.documents.map(\.id) == ["a000000000000001", "b000000000000001"])
-        #expect(trace.documents[1].text == Self.backend(inProgress: false))
-        let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
-        let edge = try #require(rows.first { $0.source?.name == "api" && $0.destination.name == "backend" })
-        #expect(edge.statistics.total == 1 && edge.statistics.fault == 1)
-        #expect(rows.filter { $0.source == nil }.map(\.statistics.total).reduce(0, +) == 3)
+        try await withDirectory { dir in
+            try await SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+                .append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            try await store.append([Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
+            try await Self.expectCompletedBackendCountedOnce(store)
+        }
     }
 
     @Test func indexTermsNarrowSummariesAndPagesResume() async throws {
@@ -113,99 +121,94 @@ struct TraceStoreTests {
     /// gains a service) are applied in key order, the last change of a key winning; a store opened later applies
     /// what an earlier one left journalled before it answers a filter; deleting traces leaves no term behind.
     @Test func indexTermsGoThroughTheJournal() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let first = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-        // A new store does not know what the journal holds, so its first commit would apply it: this looks first.
-        try await first.flushIndex()
-        try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
-                               now: Self.now * 1000)
-        try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)],
-                               now: Self.now * 1000)
-        func count(_ store: SQLiteTraceStore, _ sql: String) async throws -> Int {
-            try await store.database.pool.read { try Int.fetchOne($0, sql: sql) ?? -1 }
+        try await withDirectory { dir in
+            let first = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            // A new store does not know what the journal holds, so its first commit would apply it: this looks first.
+            try await first.flushIndex()
+            try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
+                                   now: Self.now * 1000)
+            try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)],
+                                   now: Self.now * 1000)
+            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_term") == 0)
+            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_term_journal") == 2)
+
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            for expression in ["annotation.shard = 1", #"service("late")"#, #"service("api") AND annotation.shard = 1"#] {
+                let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                     filter: try FilterExpression.parse(expression), after: nil, limit: 10)
+                #expect(page.summaries.map(\.id) == [Self.trace], "\(expression)")
+                #expect(page.processed == 1)
+            }
+            // Only the current terms, at the trace's current start: the first commit's were replaced.
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 3)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term WHERE start = 1799999999.5") == 3)
+
+            // Maintenance applies the journal without a query.
+            try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"c000000000000001","name":"third","start_time":1800000000.2,"end_time":1800000000.4}"#)],
+                                   now: Self.now * 1000)
+            try await store.flushIndex()
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 4)
+
+            try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"d000000000000001","name":"fourth","start_time":1800000000.2,"end_time":1800000000.4}"#)],
+                                   now: Self.now * 1000)
+            #expect(try await store.deleteTraces(before: Double(Self.now) + 10) == 1)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 0)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
         }
-        #expect(try await count(first, "SELECT COUNT(*) FROM trace_term") == 0)
-        #expect(try await count(first, "SELECT COUNT(*) FROM trace_term_journal") == 2)
-
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-        for expression in ["annotation.shard = 1", #"service("late")"#, #"service("api") AND annotation.shard = 1"#] {
-            let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
-                                                 filter: try FilterExpression.parse(expression), after: nil, limit: 10)
-            #expect(page.summaries.map(\.id) == [Self.trace], "\(expression)")
-            #expect(page.processed == 1)
-        }
-        // Only the current terms, at the trace's current start: the first commit's were replaced.
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 3)
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term WHERE start = 1799999999.5") == 3)
-
-        // Maintenance applies the journal without a query.
-        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"c000000000000001","name":"third","start_time":1800000000.2,"end_time":1800000000.4}"#)],
-                               now: Self.now * 1000)
-        try await store.flushIndex()
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 4)
-
-        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"d000000000000001","name":"fourth","start_time":1800000000.2,"end_time":1800000000.4}"#)],
-                               now: Self.now * 1000)
-        #expect(try await store.deleteTraces(before: Double(Self.now) + 10) == 1)
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term") == 0)
-        #expect(try await count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
     }
 
     /// A commit that brings the journal to its limit applies it, so the journal stays short without queries.
     @Test func aLongJournalIsAppliedByTheCommitThatFillsIt() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: 3)
-        try await store.flushIndex()
-        func terms() async throws -> (index: Int, journal: Int) {
-            try await store.database.pool.read {
-                (try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace_term") ?? -1,
-                 try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace_term_journal") ?? -1)
+        try await withDirectory { dir in
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: 3)
+            try await store.flushIndex()
+            func terms() async throws -> (index: Int, journal: Int) {
+                (try await Self.count(store, "SELECT COUNT(*) FROM trace_term"),
+                 try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal"))
             }
+            try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
+                                   now: Self.now * 1000)
+            #expect(try await terms() == (0, 1))
+            try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1800000000.5,"end_time":1800000000.6}"#)],
+                                   now: Self.now * 1000)
+            #expect(try await terms() == (3, 0))
         }
-        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
-                               now: Self.now * 1000)
-        #expect(try await terms() == (0, 1))
-        try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1800000000.5,"end_time":1800000000.6}"#)],
-                               now: Self.now * 1000)
-        #expect(try await terms() == (3, 0))
     }
 
     /// Traces stored before their rows moved to arrival order (migration v11) are read back unchanged after it.
     @Test func tracesSurviveTheMoveToArrivalOrder() async throws {
-        let base = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-traces-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: base) }
-        let current = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
-        try await current.append([Self.document(Self.root), Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
-        let expected = try #require(try await current.traces(ids: [Self.trace]).first)
-        let (blocks, rows) = try await current.database.pool.read { db in
-            (try Row.fetchAll(db, sql: "SELECT id, created, bytes FROM trace_block").map { Array($0.databaseValues) },
-             try Row.fetchAll(db, sql: "SELECT trace_id, start, end, trace_time, facts, segments FROM trace").map { Array($0.databaseValues) })
-        }
-
-        // The same rows in a database as it was before the move.
-        try FileManager.default.createDirectory(atPath: base + "/old", withIntermediateDirectories: true)
-        let old = try DatabasePool(path: base + "/old/skylens.sqlite")
-        try SkylensDatabase.migrator.migrate(old, upTo: "v10-trace-term-journal")
-        try await old.write { db in
-            for b in blocks { try db.execute(sql: "INSERT INTO trace_block (id, created, bytes) VALUES (?, ?, ?)", arguments: StatementArguments(b)) }
-            for r in rows {
-                try db.execute(sql: "INSERT INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: StatementArguments(r))
+        try await withDirectory { base in
+            let current = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
+            try await current.append([Self.document(Self.root), Self.document(Self.backend(inProgress: false))], now: Self.now * 1000)
+            let expected = try #require(try await current.traces(ids: [Self.trace]).first)
+            let (blocks, rows) = try await current.database.pool.read { db in
+                (try Row.fetchAll(db, sql: "SELECT id, created, bytes FROM trace_block").map { Array($0.databaseValues) },
+                 try Row.fetchAll(db, sql: "SELECT trace_id, start, end, trace_time, facts, segments FROM trace").map { Array($0.databaseValues) })
             }
-        }
-        try old.close()
 
-        let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
-        let trace = try #require(try await migrated.traces(ids: [Self.trace]).first)
-        #expect(trace.facts == expected.facts)
-        #expect(trace.documents.map(\.id) == expected.documents.map(\.id))
-        #expect(trace.documents.map(\.text) == expected.documents.map(\.text))
-        // And it is still one row a trace: a new document replaces the row instead of adding one.
-        try await migrated.append([Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
-        #expect(try await migrated.database.pool.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM trace") } == 1)
+            // The same rows in a database as it was before the move.
+            try FileManager.default.createDirectory(atPath: base + "/old", withIntermediateDirectories: true)
+            let old = try DatabasePool(path: base + "/old/skylens.sqlite")
+            try SkylensDatabase.migrator.migrate(old, upTo: "v10-trace-term-journal")
+            try await old.write { db in
+                for b in blocks { try db.execute(sql: "INSERT INTO trace_block (id, created, bytes) VALUES (?, ?, ?)", arguments: StatementArguments(b)) }
+                for r in rows {
+                    try db.execute(sql: "INSERT INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: StatementArguments(r))
+                }
+            }
+            try old.close()
+
+            let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
+            let trace = try #require(try await migrated.traces(ids: [Self.trace]).first)
+            #expect(trace.facts == expected.facts)
+            #expect(trace.documents.map(\.id) == expected.documents.map(\.id))
+            #expect(trace.documents.map(\.text) == expected.documents.map(\.text))
+            // And it is still one row a trace: a new document replaces the row instead of adding one.
+            try await migrated.append([Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)
+            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace") == 1)
+        }
     }
 }
