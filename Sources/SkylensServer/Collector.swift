@@ -105,7 +105,7 @@ package struct Collector: Sendable {
                          boundPort: boundPort, xrayPort: daemon.port, xrayListening: xrayListening, traces: traces,
                          services: [metricWriter, writer, maintenance, deliveries, alarmScheduler, traceWriter,
                                     RulesService(store: store, rules: rules, notifier: notifier, alarms: alarms, wallClock: wallClock, logger: logger),
-                                    daemon, AfterPortRelease(daemon: daemon, app: xrayApp), app, LiveTailCloser(liveTail: liveTail)],
+                                    daemon, xrayApp, app, LiveTailCloser(liveTail: liveTail)],
                          logger: logger)
     }
 
@@ -176,16 +176,5 @@ struct LiveTailCloser: Service {
     func run() async throws {
         try? await gracefulShutdown()
         liveTail.finishAll()
-    }
-}
-
-/// The daemon port's TCP side: binds once the daemon lets go of the port it reserved (port 0).
-private struct AfterPortRelease<App: Service>: Service {
-    let daemon: XRayDaemon
-    let app: App
-
-    func run() async throws {
-        await daemon.releaseReservation()
-        try await app.run()
     }
 }

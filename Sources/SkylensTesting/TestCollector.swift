@@ -24,37 +24,11 @@ package struct TestCollector: Sendable {
     package var endpoint: String { "http://127.0.0.1:\(port)" }
     package var client: CollectorClient { CollectorClient(endpoint: endpoint) }
 
-    /// Starts a collector, runs `body` against it, then shuts it down gracefully and removes its data.
-    ///
-    /// With port 0 the daemon port's TCP side binds the number the system gave its UDP socket once the collector
-    /// runs, and a client connection of another test can take that number just before (EADDRINUSE): a collector
-    /// that fails to start is built again (up to three times) before `body` runs.
+    /// Starts a collector, runs `body` against it once both of its HTTP sides listen, then shuts it down gracefully
+    /// and removes its data.
     package static func with<T: Sendable>(
         configure: (inout CollectorConfiguration) -> Void = { _ in },
         wallClock: any WallClock = SystemWallClock(),
-        _ body: @Sendable (TestCollector) async throws -> T
-    ) async throws -> T {
-        var attempt = 1
-        while true {
-            do {
-                return try await start(configure: configure, wallClock: wallClock, body)
-            } catch let failure as StartFailure where attempt < 3 {
-                attempt += 1
-                Logger(label: "skylens-test").warning("collector did not start; building it again", metadata: ["error": "\(failure.error)"])
-            } catch let failure as StartFailure {
-                throw failure.error
-            }
-        }
-    }
-
-    /// The collector failed before it was listening on all of its ports.
-    struct StartFailure: Error {
-        let error: any Error
-    }
-
-    private static func start<T: Sendable>(
-        configure: (inout CollectorConfiguration) -> Void,
-        wallClock: any WallClock,
         _ body: @Sendable (TestCollector) async throws -> T
     ) async throws -> T {
         var config = CollectorConfiguration()
@@ -83,7 +57,8 @@ package struct TestCollector: Sendable {
                 return nil
             }
             let port = try await eventually("the collector listens on its ports") { () throws -> Int? in
-                if let error = failed.withLock({ $0 }) { throw StartFailure(error: error) }
+                // A collector that failed to start says why, instead of the wait timing out.
+                if let error = failed.withLock({ $0 }) { throw error }
                 guard collector.xrayListening.withLock({ $0 }) else { return nil }
                 return collector.boundPort.withLock { $0 }
             }

@@ -72,45 +72,43 @@ package final class XRayDaemon: Service {
 
     package var port: Int { socket.port }
 
-    /// With port 0: a TCP listener holding the UDP port's number until the daemon's TCP side binds it.
-    private let reservation = LockedState<(any Channel)?>(nil)
+    /// Where a port is looked for when the daemon's is configured as 0: below the ephemeral ranges (Linux 32768–60999,
+    /// IANA 49152–65535), which the system's own choices (other servers' port 0, every outgoing connection) come from.
+    static let assignablePorts = 10_000..<32_768
 
-    /// Binds the daemon's UDP socket. With port 0 the system picks a port free for UDP, but the daemon's TCP side
-    /// (the sampling endpoints) is bound to the same number later, and TCP may have it in use: a port is kept only
-    /// when a TCP listener could bind it too (a few tries), and that listener holds it until
-    /// `releaseReservation()`, called just before the TCP side binds, so that no other listener (another collector
-    /// of a parallel test) takes it meanwhile.
+    /// Binds the daemon's UDP socket. With port 0 a port is picked at random from ``assignablePorts`` and kept when
+    /// both UDP and TCP can bind it (the daemon's TCP side, the sampling endpoints, binds the same number when the
+    /// collector runs). A port the system picked would come from the ephemeral range, where an outgoing connection
+    /// of this or another process can take its TCP number before the TCP side binds it.
     package static func bind(host: String, port: Int, maxPending: Int = 200_000, writer: TraceWriter, wallClock: any WallClock,
                              logger: Logger) throws -> XRayDaemon {
+        guard port == 0 else {
+            let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, writer: writer, wallClock: wallClock, logger: logger)
+            daemon.startReceiving()
+            return daemon
+        }
         var attempt = 0
         while true {
-            let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, writer: writer, wallClock: wallClock,
-                                        logger: logger)
             attempt += 1
-            if port != 0 || attempt >= 20 {
-                daemon.startReceiving()
-                return daemon
+            let candidate = Int.random(in: assignablePorts)
+            let daemon: XRayDaemon
+            do {
+                daemon = try XRayDaemon(host: host, port: candidate, maxPending: maxPending, writer: writer, wallClock: wallClock,
+                                        logger: logger)
+            } catch where attempt < 50 {
+                continue
             }
             do {
                 let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .bind(host: host, port: daemon.port).wait()
-                daemon.reservation.withLock { $0 = probe }
+                try probe.close().wait()
                 daemon.startReceiving()
                 return daemon
-            } catch {
+            } catch where attempt < 50 {
                 daemon.socket.closeUnstarted()
             }
         }
-    }
-
-    /// Frees the TCP port held since `bind` (port 0), for the daemon's TCP side to bind.
-    package func releaseReservation() async {
-        let probe = reservation.withLock { p -> (any Channel)? in
-            defer { p = nil }
-            return p
-        }
-        try? await probe?.close()
     }
 
     package func run() async throws {
@@ -135,7 +133,6 @@ package final class XRayDaemon: Service {
             self.ring.finish()
         }
         await socket.stop()
-        await releaseReservation()
         while let documents = parsePending(into: &buffer) { await store(documents) }
     }
 
