@@ -69,13 +69,7 @@ package final class SQLiteTraceStore: TraceStore {
     package func append(_ documents: [SegmentDocument], now: Int64) async throws {
         guard !documents.isEmpty else { return }
         let cache = self.cache
-        let written: [String: CachedTrace]
-        do {
-            written = try await write(documents, now: now, cache: cache)
-        } catch {
-            journalled.withLock { $0 = nil }
-            throw error
-        }
+        let written = try await journalling { try await write(documents, now: now, cache: cache) }
         cache.withLock { c in for (id, t) in written { c.put(id, t) } }
     }
 
@@ -283,10 +277,16 @@ package final class SQLiteTraceStore: TraceStore {
         try await applyTermJournal()
     }
 
-    /// Applies the journal; on failure the count is forgotten, so the next call looks again.
+    /// Applies the journal in a transaction of its own.
     private func applyTermJournal() async throws {
+        try await journalling { try await database.pool.write { db in try self.applyTermJournal(db) } }
+    }
+
+    /// Runs a write that may append to or apply the journal: if it fails, the transaction rolled back what the count
+    /// followed, so the count is forgotten and the next call looks at the journal itself.
+    private func journalling<T>(_ write: () async throws -> T) async throws -> T {
         do {
-            try await database.pool.write { db in try self.applyTermJournal(db) }
+            return try await write()
         } catch {
             journalled.withLock { $0 = nil }
             throw error
@@ -507,14 +507,8 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     package func deleteTraces(before: Double) async throws -> Int {
-        let deleted: Int
-        do {
-            deleted = try await deleteRows(before: before)
-        } catch {
-            // The journal may have been applied in the transaction that failed.
-            journalled.withLock { $0 = nil }
-            throw error
-        }
+        // The sweep applies the journal first.
+        let deleted = try await journalling { try await deleteRows(before: before) }
         if deleted > 0 { cache.withLock { $0 = TraceCache(capacity: $0.capacity) } }
         return deleted
     }
