@@ -204,7 +204,7 @@ struct Waterfall {
         var calledFrom: [String: [Segment]] = [:]
         var roots: [Segment] = []
         for s in trace.segments {
-            if let parent = s.parentID ?? trace.asyncParents[s.id], index[parent] != nil {
+            if let parent = s.parentID ?? trace.asyncParent(of: s.id), index[parent] != nil {
                 calledFrom[parent, default: []].append(s)
             } else {
                 roots.append(s)

@@ -68,30 +68,31 @@ package struct SegmentLink: Sendable, Equatable {
 
 /// A segment or subsegment document, validated and reduced to what trace assembly, summaries, the service graph
 /// and filter expressions use. The document text itself is kept by the store and returned as sent.
+///
+/// Its members live in one shared, copy-on-write object: assembly copies segments often (into adjusted traces,
+/// while walking trees), and a copy then costs one reference count instead of one per member.
 package struct Segment: Sendable, Equatable {
-    package var id: String
-    package var traceID: String
-    package var parentID: String?
-    package var name: String
-    package var startTime: Double
-    package var endTime: Double?
-    package var inProgress: Bool
-    /// `type: "subsegment"` on a top-level document (an independently sent subsegment), or an embedded subsegment.
-    package var isSubsegment: Bool
-    package var error: Bool
-    package var fault: Bool
-    package var throttle: Bool
-    package var subsegments: [Segment]
-    /// Made by X-Ray (here: trace assembly) from a downstream call's subsegment.
-    package var inferred = false
-    /// What assembly never changes, shared by every copy: adjusters copy segments often, and a copy then costs one
-    /// reference instead of one per field.
-    private var details: Details
+    private var storage: Storage
 
-    private final class Details: Sendable {
+    /// The members. Shared between copies and changed only through a uniquely referenced instance (see
+    /// `mutable`), so unsynchronised sharing across tasks is safe.
+    private final class Storage: @unchecked Sendable {
+        var id: String
+        var traceID: String
+        var parentID: String?
+        var name: String
+        var startTime: Double
+        var endTime: Double?
+        var inProgress: Bool
+        var isSubsegment: Bool
+        var error: Bool
+        var fault: Bool
+        var throttle: Bool
+        var inferred = false
+        var subsegments: [Segment]
         let namespace: String?
         let origin: String?
-        let http: SegmentHTTP
+        var http: SegmentHTTP
         let annotations: [(key: String, value: AnnotationValue)]
         let user: String?
         let awsOperation: String?
@@ -99,22 +100,49 @@ package struct Segment: Sendable, Equatable {
         let exceptions: [SegmentException]
         let links: [SegmentLink]
 
-        init(namespace: String?, origin: String?, http: SegmentHTTP, annotations: [(key: String, value: AnnotationValue)], user: String?,
-             awsOperation: String?, resourceARN: String?, exceptions: [SegmentException], links: [SegmentLink]) {
+        init(id: String, traceID: String, parentID: String?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
+             isSubsegment: Bool, namespace: String?, origin: String?, http: SegmentHTTP, error: Bool, fault: Bool, throttle: Bool,
+             annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
+             exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
+            self.id = id
+            self.traceID = traceID
+            self.parentID = parentID
+            self.name = name
+            self.startTime = startTime
+            self.endTime = endTime
+            self.inProgress = inProgress
+            self.isSubsegment = isSubsegment
             self.namespace = namespace
             self.origin = origin
             self.http = http
+            self.error = error
+            self.fault = fault
+            self.throttle = throttle
             self.annotations = annotations
             self.user = user
             self.awsOperation = awsOperation
             self.resourceARN = resourceARN
             self.exceptions = exceptions
             self.links = links
+            self.subsegments = subsegments
         }
 
-        func with(http: SegmentHTTP) -> Details {
-            Details(namespace: namespace, origin: origin, http: http, annotations: annotations, user: user, awsOperation: awsOperation,
-                    resourceARN: resourceARN, exceptions: exceptions, links: links)
+        func copy() -> Storage {
+            let c = Storage(id: id, traceID: traceID, parentID: parentID, name: name, startTime: startTime, endTime: endTime,
+                            inProgress: inProgress, isSubsegment: isSubsegment, namespace: namespace, origin: origin, http: http,
+                            error: error, fault: fault, throttle: throttle, annotations: annotations, user: user,
+                            awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links,
+                            subsegments: subsegments)
+            c.inferred = inferred
+            return c
+        }
+    }
+
+    /// The members, copied first if another segment shares them.
+    private var mutable: Storage {
+        mutating get {
+            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            return storage
         }
     }
 
@@ -122,38 +150,58 @@ package struct Segment: Sendable, Equatable {
                  isSubsegment: Bool, namespace: String?, origin: String?, http: SegmentHTTP, error: Bool, fault: Bool, throttle: Bool,
                  annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
                  exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
-        self.id = id
-        self.traceID = traceID
-        self.parentID = parentID
-        self.name = name
-        self.startTime = startTime
-        self.endTime = endTime
-        self.inProgress = inProgress
-        self.isSubsegment = isSubsegment
-        self.error = error
-        self.fault = fault
-        self.throttle = throttle
-        self.subsegments = subsegments
-        details = Details(namespace: namespace, origin: origin, http: http, annotations: annotations, user: user,
-                          awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links)
+        storage = Storage(id: id, traceID: traceID, parentID: parentID, name: name, startTime: startTime, endTime: endTime,
+                          inProgress: inProgress, isSubsegment: isSubsegment, namespace: namespace, origin: origin, http: http,
+                          error: error, fault: fault, throttle: throttle, annotations: annotations, user: user,
+                          awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links,
+                          subsegments: subsegments)
+    }
+
+    package var id: String { storage.id }
+    package var traceID: String { storage.traceID }
+    package var parentID: String? {
+        get { storage.parentID }
+        set { mutable.parentID = newValue }
+    }
+    package var name: String { storage.name }
+    package var startTime: Double { storage.startTime }
+    package var endTime: Double? { storage.endTime }
+    package var inProgress: Bool { storage.inProgress }
+    /// `type: "subsegment"` on a top-level document (an independently sent subsegment), or an embedded subsegment.
+    package var isSubsegment: Bool {
+        get { storage.isSubsegment }
+        set { mutable.isSubsegment = newValue }
+    }
+    package var error: Bool { storage.error }
+    package var fault: Bool { storage.fault }
+    package var throttle: Bool { storage.throttle }
+    /// Made by X-Ray (here: trace assembly) from a downstream call's subsegment.
+    package var inferred: Bool {
+        get { storage.inferred }
+        set { mutable.inferred = newValue }
+    }
+    package var subsegments: [Segment] {
+        get { storage.subsegments }
+        _modify { yield &mutable.subsegments }
     }
 
     /// `aws` or `remote` for calls to downstream services.
-    package var namespace: String? { details.namespace }
-    package var origin: String? { details.origin }
+    package var namespace: String? { storage.namespace }
+    package var origin: String? { storage.origin }
     package var http: SegmentHTTP {
-        get { details.http }
-        set { details = details.with(http: newValue) }
+        get { storage.http }
+        _modify { yield &mutable.http }
     }
-    package var annotations: [(key: String, value: AnnotationValue)] { details.annotations }
-    package var user: String? { details.user }
-    package var awsOperation: String? { details.awsOperation }
-    package var resourceARN: String? { details.resourceARN }
-    package var exceptions: [SegmentException] { details.exceptions }
-    package var links: [SegmentLink] { details.links }
+    package var annotations: [(key: String, value: AnnotationValue)] { storage.annotations }
+    package var user: String? { storage.user }
+    package var awsOperation: String? { storage.awsOperation }
+    package var resourceARN: String? { storage.resourceARN }
+    package var exceptions: [SegmentException] { storage.exceptions }
+    package var links: [SegmentLink] { storage.links }
 
     package static func == (a: Segment, b: Segment) -> Bool {
-        a.id == b.id && a.traceID == b.traceID && a.parentID == b.parentID && a.name == b.name && a.startTime == b.startTime
+        if a.storage === b.storage { return true }
+        return a.id == b.id && a.traceID == b.traceID && a.parentID == b.parentID && a.name == b.name && a.startTime == b.startTime
             && a.endTime == b.endTime && a.inProgress == b.inProgress && a.isSubsegment == b.isSubsegment
             && a.namespace == b.namespace && a.origin == b.origin && a.http == b.http && a.error == b.error && a.fault == b.fault
             && a.throttle == b.throttle && a.annotations.elementsEqual(b.annotations, by: { $0.key == $1.key && $0.value == $1.value })
@@ -173,9 +221,10 @@ package struct Segment: Sendable, Equatable {
 
     /// Moves the whole tree in time (clock-skew correction).
     package mutating func shift(by delta: Double) {
-        startTime += delta
-        if let e = endTime { endTime = e + delta }
-        for i in subsegments.indices { subsegments[i].shift(by: delta) }
+        let s = mutable
+        s.startTime += delta
+        if let e = s.endTime { s.endTime = e + delta }
+        for i in s.subsegments.indices { s.subsegments[i].shift(by: delta) }
     }
 }
 

@@ -18,14 +18,14 @@ package struct AssembledTrace: Sendable, Equatable {
     }
 
     /// Which top-level segment each (sub)segment id belongs to.
-    package func locate() -> [String: Int] {
-        var out: [String: Int] = [:]
-        out.reserveCapacity(segments.count * 4)
+    package func locate() -> NodeIndex {
+        var out = NodeIndex()
         func walk(_ s: Segment, _ index: Int) {
-            if out[s.id] == nil { out[s.id] = index }
+            out.add(s.id, index)
             for child in s.subsegments { walk(child, index) }
         }
         for (i, s) in segments.enumerated() { walk(s, i) }
+        out.finish()
         return out
     }
 
@@ -40,9 +40,45 @@ package struct AssembledTrace: Sendable, Equatable {
     }
 
     /// The segment a top-level segment was called from (via its parent subsegment, or an async link), if present.
-    package func callerIndex(of segment: Segment, in index: [String: Int]) -> Int? {
-        guard let parent = segment.parentID ?? asyncParents[segment.id] else { return nil }
+    package func callerIndex(of segment: Segment, in index: NodeIndex) -> Int? {
+        guard let parent = segment.parentID ?? asyncParent(of: segment.id) else { return nil }
         return index[parent]
+    }
+
+    /// The (sub)segment a top-level segment was joined under by a span link, if any.
+    package func asyncParent(of id: String) -> String? {
+        asyncParents.isEmpty ? nil : asyncParents[id]
+    }
+}
+
+/// Which top-level segment each (sub)segment id of a trace belongs to (the first place an id appears). Most traces
+/// have a handful of nodes: those are looked up by comparing ids in turn, which costs less than hashing them; larger
+/// ones get a hash table.
+package struct NodeIndex {
+    private var ids: [String] = []
+    private var owners: [Int] = []
+    private var table: [String: Int]?
+
+    /// Beyond this many nodes, lookups go through a hash table.
+    static let linearLimit = 24
+
+    mutating func add(_ id: String, _ owner: Int) {
+        ids.append(id)
+        owners.append(owner)
+    }
+
+    mutating func finish() {
+        guard ids.count > Self.linearLimit else { return }
+        var t: [String: Int] = [:]
+        t.reserveCapacity(ids.count)
+        for (id, owner) in zip(ids, owners) where t[id] == nil { t[id] = owner }
+        table = t
+    }
+
+    package subscript(id: String) -> Int? {
+        if let table { return table[id] }
+        for i in ids.indices where ids[i] == id { return owners[i] }
+        return nil
     }
 }
 
@@ -133,6 +169,7 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
 package struct AsyncLinkAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
+        guard trace.segments.contains(where: { $0.parentID == nil && !$0.links.isEmpty }) else { return }
         let index = trace.locate()
         for s in trace.segments where s.parentID == nil {
             if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id] != index[s.id] }) {
@@ -150,12 +187,12 @@ package struct ClockSkewAdjuster: TraceAdjuster {
     package func adjust(_ trace: inout AssembledTrace) {
         // Shifting moves whole subtrees, so where each id is does not change: locate once.
         let index = trace.locate()
-        var done = Set<Int>()
+        var done = [Bool](repeating: false, count: trace.segments.count)
         func settle(_ i: Int, depth: Int) {
-            guard !done.contains(i), depth < 64 else { return }
-            done.insert(i)
+            guard !done[i], depth < 64 else { return }
+            done[i] = true
             let segment = trace.segments[i]
-            guard let parentID = segment.parentID, trace.asyncParents[segment.id] == nil, let owner = index[parentID],
+            guard let parentID = segment.parentID, trace.asyncParent(of: segment.id) == nil, let owner = index[parentID],
                   owner != i else { return }
             settle(owner, depth: depth + 1)
             guard let parent = trace.node(parentID, in: owner), let parentEnd = parent.endTime, let childEnd = segment.endTime else { return }
@@ -176,12 +213,15 @@ package struct ClockSkewAdjuster: TraceAdjuster {
 package struct InferredSegmentAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
-        let called = Set(trace.segments.compactMap(\.parentID))
+        // Ids that downstream segments name as their parent (few: compared in turn; many: hashed).
+        let parents = trace.segments.compactMap(\.parentID)
+        let parentSet = parents.count > NodeIndex.linearLimit ? Set(parents) : nil
+        func called(_ id: String) -> Bool { parentSet?.contains(id) ?? parents.contains(id) }
         var inferred: [Segment] = []
         for s in trace.segments where !s.inferred {
             for child in s.subsegments {
                 child.forEachNode { node in
-                    guard node.namespace == "aws" || node.namespace == "remote", !node.http.traced, !called.contains(node.id) else { return }
+                    guard node.namespace == "aws" || node.namespace == "remote", !node.http.traced, !called(node.id) else { return }
                     inferred.append(Self.inferredSegment(for: node, traceID: trace.id))
                 }
             }

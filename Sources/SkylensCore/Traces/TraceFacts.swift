@@ -244,6 +244,8 @@ extension TraceFacts {
         var users: [String] = []
         var annotations: [TraceAnnotation] = []
         var graph: [GraphSample] = []
+        // Whether any node has each flag: most traces have none, and then have no root causes to look for.
+        var flagged = (error: false, fault: false, throttle: false)
         for (i, s) in segments.enumerated() {
             let id = ServiceID(s)
             var f = services[id] ?? ServiceFacts(id: id, root: false, inferred: s.inferred, error: false, fault: false)
@@ -259,12 +261,15 @@ extension TraceFacts {
             graph.append(GraphSample(minute: minute, source: nil, destination: id, outcome: outcome, responseTimeMillis: millis))
             if let c = callers[i] {
                 let source = ServiceID(segments[c])
-                let async = trace.asyncParents[s.id] != nil
+                let async = trace.asyncParent(of: s.id) != nil
                 edges.append(EdgeFacts(source: source, destination: id, error: s.error, fault: s.fault, throttle: s.throttle,
                                        responseTime: s.duration, async: async))
                 graph.append(GraphSample(minute: minute, source: source, destination: id, outcome: outcome, responseTimeMillis: millis))
             }
             s.forEachNode { node in
+                flagged.error = flagged.error || (node.error && !node.throttle)
+                flagged.fault = flagged.fault || node.fault
+                flagged.throttle = flagged.throttle || node.throttle
                 if let u = node.user, !users.contains(u) { users.append(u) }
                 for a in node.annotations {
                     if let k = annotations.firstIndex(where: { $0.key == a.key && $0.value == a.value }) {
@@ -280,9 +285,9 @@ extension TraceFacts {
         self.annotations = annotations
         self.graph = graph
         let analysis = RootCauseAnalysis(trace: trace, rootIndex: rootIndex)
-        faultRootCauses = analysis.causes { $0.fault }
-        errorRootCauses = analysis.causes { $0.error && !$0.throttle }
-        throttleRootCauses = analysis.causes { $0.throttle }
+        faultRootCauses = flagged.fault ? analysis.causes { $0.fault } : []
+        errorRootCauses = flagged.error ? analysis.causes { $0.error && !$0.throttle } : []
+        throttleRootCauses = flagged.throttle ? analysis.causes { $0.throttle } : []
         responseTimeRootCauses = analysis.slowest(responseTime: responseTime ?? duration)
     }
 }
@@ -292,29 +297,43 @@ extension TraceFacts {
 struct RootCauseAnalysis {
     let trace: AssembledTrace
     let rootIndex: Int
-    /// Top-level segments called from each (sub)segment id.
-    let calls: [String: [Int]]
+    /// Each top-level segment's caller: the (sub)segment id it names as parent, or was linked under.
+    private let callers: [String?]
+    /// Top-level segments called from each (sub)segment id, for large traces (small ones are scanned in turn).
+    private let calls: [String: [Int]]?
 
     init(trace: AssembledTrace, rootIndex: Int) {
         self.trace = trace
         self.rootIndex = rootIndex
-        var calls: [String: [Int]] = [:]
-        for (i, s) in trace.segments.enumerated() {
-            if let p = s.parentID ?? trace.asyncParents[s.id] { calls[p, default: []].append(i) }
+        callers = trace.segments.map { $0.parentID ?? trace.asyncParent(of: $0.id) }
+        guard callers.count > NodeIndex.linearLimit else {
+            calls = nil
+            return
         }
+        var calls: [String: [Int]] = [:]
+        for (i, p) in callers.enumerated() { if let p { calls[p, default: []].append(i) } }
         self.calls = calls
+    }
+
+    /// Each step down the trace from `node`: its subsegments (same service), then the segments it called.
+    private func forEachChild(of node: Segment, _ body: (_ child: Segment, _ newService: Bool) -> Void) {
+        for s in node.subsegments { body(s, false) }
+        if let calls {
+            for i in calls[node.id] ?? [] { body(trace.segments[i], true) }
+        } else {
+            for i in callers.indices where callers[i] == node.id { body(trace.segments[i], true) }
+        }
     }
 
     /// A step down the trace: a subsegment of the same service, or a segment of a called service.
     private func children(of node: Segment) -> [(node: Segment, newService: Bool)] {
-        node.subsegments.map { ($0, false) } + (calls[node.id] ?? []).map { (trace.segments[$0], true) }
+        var out: [(node: Segment, newService: Bool)] = []
+        forEachChild(of: node) { out.append(($0, $1)) }
+        return out
     }
 
+    /// Paths to each deepest flagged (sub)segment (callers check first that some node has the flag).
     func causes(_ flagged: (Segment) -> Bool) -> [RootCause] {
-        // Most traces have no fault, error or throttle anywhere: one flat pass says so without walking paths.
-        var any = false
-        for s in trace.segments where !any { s.forEachNode { if flagged($0) { any = true } } }
-        guard any else { return [] }
         let root = trace.segments[rootIndex]
         guard flagged(root) || hasFlag(root, flagged, depth: 0) else { return [] }
         var out: [RootCause] = []
@@ -351,7 +370,11 @@ struct RootCauseAnalysis {
         var node = trace.segments[rootIndex]
         var path: [RootCause.Service] = [service(node)]
         for _ in 0..<64 {
-            guard let next = children(of: node).max(by: { $0.node.duration < $1.node.duration }) else { break }
+            var slowest: (node: Segment, newService: Bool)?
+            forEachChild(of: node) { child, newService in
+                if slowest == nil || slowest!.node.duration < child.duration { slowest = (child, newService) }
+            }
+            guard let next = slowest else { break }
             var e = entity(next.node)
             e.coverage = responseTime > 0 ? min(1, next.node.duration / responseTime) : nil
             if next.newService {
