@@ -135,6 +135,56 @@ struct TraceAssemblyTests {
         if case .failure(let e) = tooLarge { #expect(e.code == "DocumentTooLarge") }
     }
 
+    /// Documents from the daemon and PutTraceSegments are read straight from their bytes; elsewhere (and in these
+    /// tests) from a value tree. Both readings give the same segment, or refuse with the same code.
+    @Test func documentsReadFromBytesAsFromATree() throws {
+        let t = Self.trace
+        let base = #""trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2"#
+        let deep = String(repeating: "[", count: 300) + String(repeating: "]", count: 300)
+        let documents = [
+            #"{\#(base)}"#,
+            // Escaped member names, duplicates (the last wins), and members the store does not keep.
+            #"{"trace_id":"\#(t)","\u0069d":"a000000000000001","name":"x","name":"y","start_time":1,"end_time":2}"#,
+            #"{\#(base),"metadata":{"a":[1,{"b":"\"x\\y\u00e9"}],"c":null,"d":true},"sql":{"query":"select"}}"#,
+            #"{\#(base),"annotations":{"k":"v","k":2,"n":1.5e3},"http":{"request":{"method":"GET","url":"u"},"response":{"status":503}}}"#,
+            #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2,"subsegments":[{"id":"c000000000000001","name":"t","start_time":1.15,"end_time":1.16,"namespace":"aws"}]}]}"#,
+            #"{\#(base),"subsegments":[]}"#,
+            #"{\#(base),"subsegments":{}}"#,
+            #"{\#(base),"subsegments":[1]}"#,
+            #"{\#(base),"subsegments":[{"id":"zz"}]}"#,
+            #"{\#(base),"type":"segment"}"#,
+            #"{\#(base),"type":"subsegment"}"#,
+            #"{\#(base),"type":"subsegment","parent_id":"b000000000000001","links":[{"trace_id":"\#(t)","id":"c000000000000001"}]}"#,
+            #"{\#(base),"cause":{"exceptions":[{"id":"e000000000000001","type":"T","message":"m","remote":true}]},"fault":true}"#,
+            #"{"id":"a000000000000001","name":"x","start_time":1,"end_time":2}"#,
+            #"[1]"#,
+            #""text""#,
+        ]
+        for json in documents {
+            let fromTree = Result { try Self.segment(json) }
+            let fromBytes = Array(json.utf8).withUnsafeBytes { bytes in
+                Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
+            }
+            switch (fromTree, fromBytes) {
+            case let (.success(a), .success(b)): #expect(a == b, "\(json)")
+            case let (.failure(a), .failure(b)): #expect((a as? SegmentError)?.code == b.code, "\(json)")
+            default: Issue.record("read differently: \(json) → \(fromTree) / \(fromBytes)")
+            }
+        }
+        // What is not JSON at all, anywhere in the document, is InvalidDocument.
+        for json in [#"{\#(base),"metadata":{"a":tru}}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
+                     #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#] {
+            let fromBytes = Array(json.utf8).withUnsafeBytes { bytes in
+                Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
+            }
+            #expect((try? JSONValue.parse(json)) == nil, "\(json)")
+            if case .failure(let e) = fromBytes { #expect(e.code == "InvalidDocument", "\(json)") } else { Issue.record("accepted: \(json)") }
+        }
+        let escaped = try Array(#"{"trace_id":"\#(t)","\u0069d":"a000000000000001","name":"x","name":"y","start_time":1,"end_time":2}"#.utf8)
+            .withUnsafeBytes { bytes in try Segment.parse(bytes, nowSeconds: Self.now) }
+        #expect(escaped.id == "a000000000000001" && escaped.name == "y")
+    }
+
     @Test func traceIDsAreFoundInLogLines() {
         let line = "REPORT RequestId: 1\tDuration: 2 ms\t\nXRAY TraceId: 1-5759e988-bd862e3fe1be46a994272793\tSegmentId: 70de5b6f19ff9a0a"
         let json = #"{"level":"INFO","xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793","time":"2026-11-26"}"#

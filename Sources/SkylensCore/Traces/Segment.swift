@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// An annotation value: X-Ray indexes strings, numbers and booleans.
 package enum AnnotationValue: Sendable, Hashable {
     case string(String)
@@ -253,19 +259,32 @@ extension Segment {
         guard bytes.count <= maxDocumentBytes else {
             throw SegmentError("DocumentTooLarge", "A segment document can be up to 64 kB; this one is \(bytes.count) bytes.")
         }
-        let json: JSONValue
+        // Read straight into the members the store keeps (no tree of the whole document); syntax errors first.
+        var scanner = JSONScanner(bytes)
+        let members: Members?
         do {
-            json = try JSONValue.parse(bytes)
+            if scanner.peek() == UInt8(ascii: "{") {
+                members = try Members(&scanner, depth: 0)
+            } else {
+                _ = try scanner.readTree()
+                members = nil
+            }
+            try scanner.expectEnd()
         } catch {
             throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
         }
-        return try parse(json, nowSeconds: nowSeconds)
+        guard let members else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        return try parse(members, nowSeconds: nowSeconds)
     }
 
     package static func parse(_ json: JSONValue, nowSeconds: Int64) throws(SegmentError) -> Segment {
-        guard json.isObject else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
-        let id = json["id"]?.string
-        guard let traceID = json["trace_id"]?.string else {
+        guard case .object(let members) = json else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        return try parse(Members(members), nowSeconds: nowSeconds)
+    }
+
+    private static func parse(_ json: Members, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        let id = json.id?.string
+        guard let traceID = json.traceID?.string else {
             throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
         }
         guard let seconds = TraceIdentifiers.epochSeconds(ofTraceID: traceID) else {
@@ -275,7 +294,7 @@ extension Segment {
             throw SegmentError("InvalidTraceId", "trace_id \(traceID) is more than 30 days old.", id: id)
         }
         let isSubsegment: Bool
-        switch json["type"] {
+        switch json.type {
         case nil: isSubsegment = false
         case .string("subsegment")?: isSubsegment = true
         case let other?: throw SegmentError("InvalidDocument", "type must be \"subsegment\" when present, not \(other).", id: id)
@@ -288,44 +307,133 @@ extension Segment {
         return segment
     }
 
-    /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups).
+    /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups): from a
+    /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
     private struct Members {
-        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links, subsegments,
+        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links,
             namespace, origin, user, aws, resourceARN, error, fault, throttle: JSONValue?
+        var subsegments: Subsegments?
+
+        enum Subsegments {
+            /// `subsegments` is not an array.
+            case notArray
+            /// Each element's members, nil for an element that is not an object.
+            case list([Members?])
+        }
+
+        enum Key {
+            case id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links, subsegments,
+                 namespace, origin, user, aws, resourceARN, error, fault, throttle
+
+            /// The member a name (as UTF-8) stands for, if it is one the store keeps.
+            init?(_ b: UnsafeRawBufferPointer) {
+                func named(_ name: StaticString) -> Bool {
+                    name.utf8CodeUnitCount == b.count && memcmp(b.baseAddress!, name.utf8Start, b.count) == 0
+                }
+                switch b.count {
+                case 2 where named("id"): self = .id
+                case 3 where named("aws"): self = .aws
+                case 4 where named("name"): self = .name
+                case 4 where named("type"): self = .type
+                case 4 where named("http"): self = .http
+                case 4 where named("user"): self = .user
+                case 5 where named("cause"): self = .cause
+                case 5 where named("links"): self = .links
+                case 5 where named("error"): self = .error
+                case 5 where named("fault"): self = .fault
+                case 6 where named("origin"): self = .origin
+                case 8 where named("trace_id"): self = .traceID
+                case 8 where named("end_time"): self = .endTime
+                case 8 where named("throttle"): self = .throttle
+                case 9 where named("parent_id"): self = .parentID
+                case 9 where named("namespace"): self = .namespace
+                case 10 where named("start_time"): self = .startTime
+                case 11 where named("in_progress"): self = .inProgress
+                case 11 where named("annotations"): self = .annotations
+                case 11 where named("subsegments"): self = .subsegments
+                case 12 where named("resource_arn"): self = .resourceARN
+                default: return nil
+                }
+            }
+        }
 
         init(_ members: [(String, JSONValue)]) {
-            for (key, value) in members {
-                switch key {
-                case "id": id = value
-                case "name": name = value
-                case "trace_id": traceID = value
-                case "parent_id": parentID = value
-                case "start_time": startTime = value
-                case "end_time": endTime = value
-                case "in_progress": inProgress = value
-                case "type": type = value
-                case "annotations": annotations = value
-                case "http": http = value
-                case "cause": cause = value
-                case "links": links = value
-                case "subsegments": subsegments = value
-                case "namespace": namespace = value
-                case "origin": origin = value
-                case "user": user = value
-                case "aws": aws = value
-                case "resource_arn": resourceARN = value
-                case "error": error = value
-                case "fault": fault = value
-                case "throttle": throttle = value
-                default: break
+            for (name, value) in members {
+                guard let key = name.utf8.withContiguousStorageIfAvailable({ Key(UnsafeRawBufferPointer($0)) })
+                    ?? Array(name.utf8).withUnsafeBytes({ Key($0) }) else { continue }
+                if key == .subsegments {
+                    subsegments = value.array.map { list in
+                        .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
+                    } ?? .notArray
+                } else {
+                    set(key, value)
                 }
+            }
+        }
+
+        /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would.
+        init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            try scanner.expect(UInt8(ascii: "{"))
+            if scanner.consume(UInt8(ascii: "}")) { return }
+            repeat {
+                let key = try scanner.readKey { Key($0) }
+                try scanner.expect(UInt8(ascii: ":"))
+                switch key {
+                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
+                case let key?: set(key, try scanner.readTree(depth: depth + 1))
+                case nil: try scanner.skipValue(depth: depth + 1)
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"))
+        }
+
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Subsegments {
+            guard scanner.peek() == UInt8(ascii: "[") else {
+                try scanner.skipValue(depth: depth)
+                return .notArray
+            }
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            var list: [Members?] = []
+            try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                if s.peek() == UInt8(ascii: "{") {
+                    list.append(try Members(&s, depth: depth + 1))
+                } else {
+                    try s.skipValue(depth: depth + 1)
+                    list.append(nil)
+                }
+            }
+            return .list(list)
+        }
+
+        private mutating func set(_ key: Key, _ value: JSONValue) {
+            switch key {
+            case .id: id = value
+            case .name: name = value
+            case .traceID: traceID = value
+            case .parentID: parentID = value
+            case .startTime: startTime = value
+            case .endTime: endTime = value
+            case .inProgress: inProgress = value
+            case .type: type = value
+            case .annotations: annotations = value
+            case .http: http = value
+            case .cause: cause = value
+            case .links: links = value
+            case .subsegments: break
+            case .namespace: namespace = value
+            case .origin: origin = value
+            case .user: user = value
+            case .aws: aws = value
+            case .resourceARN: resourceARN = value
+            case .error: error = value
+            case .fault: fault = value
+            case .throttle: throttle = value
             }
         }
     }
 
-    private static func node(_ value: JSONValue, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
-        guard case .object(let members) = value else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
-        let json = Members(members)
+    private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
         guard let id = json.id?.string else { throw SegmentError("MissingId", "id is required.") }
         guard TraceIdentifiers.isValidSegmentID(id) else {
             throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
@@ -406,11 +514,12 @@ extension Segment {
         }
         var subsegments: [Segment] = []
         if let subs = json.subsegments {
-            guard let list = subs.array else {
+            guard case .list(let list) = subs else {
                 throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
             }
-            for s in list {
-                var child = try node(s, traceID: traceID, embedded: true, isSubsegment: true)
+            for element in list {
+                guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
+                var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
                 child.parentID = child.parentID ?? id
                 subsegments.append(child)
             }
