@@ -40,7 +40,13 @@ package final class SQLiteTraceStore: TraceStore {
 
     struct CachedTrace {
         var documents: [Document]
-        var facts: TraceFacts
+        /// Its facts as stored: decoded only when another document of the trace arrives (most traces are complete
+        /// within one commit), and one array instead of the many a `TraceFacts` holds.
+        var facts: [UInt8]
+
+        func decodedFacts() throws -> TraceFacts {
+            try facts.withUnsafeBytes { buffer throws(StorageError) in try TraceFactsCodec.decode(buffer) }
+        }
     }
 
     struct TraceCache {
@@ -99,11 +105,18 @@ package final class SQLiteTraceStore: TraceStore {
 
             // One block holds this commit's documents.
             var columns = BlockCodec.Columns()
+            columns.timestamps.reserveCapacity(documents.count)
+            columns.ingestionTimes.reserveCapacity(documents.count)
+            columns.seqOffsets.reserveCapacity(documents.count)
+            columns.offsets.reserveCapacity(documents.count + 1)
+            columns.bytes.reserveCapacity(documents.reduce(0) { $0 + $1.text.utf8.count })
             for d in documents {
                 columns.timestamps.append(Int64(d.segment.startTime * 1000))
                 columns.ingestionTimes.append(now)
                 columns.seqOffsets.append(Int64(columns.seqOffsets.count))
-                columns.bytes.append(contentsOf: d.text.utf8)
+                // Copied as one run (appending the UTF-8 view went byte by byte).
+                var text = d.text
+                text.withUTF8 { columns.bytes.append(contentsOf: $0) }
                 columns.offsets.append(columns.bytes.count)
             }
             // zlib's fastest level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
@@ -127,6 +140,7 @@ package final class SQLiteTraceStore: TraceStore {
             var termChanges: [TermChange] = []
             for traceID in order {
                 let before = previous[traceID]
+                let beforeFacts = try before?.decodedFacts()
                 var docs = before?.documents ?? []
                 for var d in groups[traceID]! {
                     if let i = docs.firstIndex(where: { $0.id == d.id }) {
@@ -139,9 +153,9 @@ package final class SQLiteTraceStore: TraceStore {
                 }
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
-                removed += before?.facts.graph ?? []
-                try Self.writeTrace(db, facts, documents: docs, previous: before?.facts, termChanges: &termChanges)
-                written[traceID] = CachedTrace(documents: docs, facts: facts)
+                removed += beforeFacts?.graph ?? []
+                let encoded = try Self.writeTrace(db, facts, documents: docs, previous: beforeFacts, termChanges: &termChanges)
+                written[traceID] = CachedTrace(documents: docs, facts: encoded)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
             try self.journal(db, termChanges)
@@ -166,9 +180,10 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// Writes a trace's row (facts, and where each of its documents is) and notes the changes of its index terms.
+    /// Writes a trace's row (facts, and where each of its documents is) and notes the changes of its index terms;
+    /// returns the facts as encoded.
     private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?,
-                                   termChanges: inout [TermChange]) throws {
+                                   termChanges: inout [TermChange]) throws -> [UInt8] {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         let refs = documents.map { "\($0.id):\($0.segment.inProgress ? 1 : 0):\($0.block):\($0.position)" }.joined(separator: ";")
         let row = try db.cachedStatement(sql: """
@@ -178,17 +193,19 @@ package final class SQLiteTraceStore: TraceStore {
         row.bind(2, f.startTime)
         row.bind(3, f.endTime)
         row.bind(4, traceTime)
-        TraceFactsCodec.encode(f).withUnsafeBytes { row.bind(5, blob: $0) }
+        let encoded = TraceFactsCodec.encode(f)
+        encoded.withUnsafeBytes { row.bind(5, blob: $0) }
         row.bind(6, refs)
         try row.step(db)
         // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
         if let previous {
             let old = indexTerms(previous)
-            if previous.startTime == f.startTime, old == terms { return }
+            if previous.startTime == f.startTime, old == terms { return encoded }
             for t in old { termChanges.append(TermChange(insert: false, term: t, start: previous.startTime, traceID: f.id)) }
         }
         for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, traceID: f.id)) }
+        return encoded
     }
 
     // MARK: The index-term journal
@@ -356,13 +373,12 @@ package final class SQLiteTraceStore: TraceStore {
 
     /// A stored trace as the append path keeps it: its facts and its documents, parsed again from their blocks.
     private static func cachedTrace(_ db: Database, facts blob: Data, references text: String) throws -> CachedTrace {
-        let facts = try Self.facts(blob)
         var documents: [Document] = []
         for d in try documentTexts(db, references(text)) {
             let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
             documents.append(Document(id: d.id, segment: segment, block: d.block, position: d.position))
         }
-        return CachedTrace(documents: documents, facts: facts)
+        return CachedTrace(documents: documents, facts: [UInt8](blob))
     }
 
     /// The texts of a trace's documents, in the order of its references.
