@@ -42,36 +42,58 @@ package enum BlockCodec {
         return try encode(columns, level: level)
     }
 
-    /// Encodes `columns` into a block.
+    /// Encodes `columns` into a block. The payload's column header (counts, deltas, lengths) and its messages are
+    /// compressed and checksummed as one stream, without first copying the messages behind the header.
     package static func encode(_ c: Columns, level: Int32) throws(StorageError) -> EncodedBlockPayload {
-        var payload: [UInt8] = []
-        payload.reserveCapacity(c.bytes.count + c.count * 8 + 8)
-        Varint.put(UInt64(c.count), into: &payload)
+        var head: [UInt8] = []
+        head.reserveCapacity(c.count * 8 + 8)
+        Varint.put(UInt64(c.count), into: &head)
         var prev: Int64 = 0
-        for t in c.timestamps { Varint.putSigned(t &- prev, into: &payload); prev = t }
+        for t in c.timestamps { Varint.putSigned(t &- prev, into: &head); prev = t }
         prev = 0
-        for t in c.ingestionTimes { Varint.putSigned(t &- prev, into: &payload); prev = t }
+        for t in c.ingestionTimes { Varint.putSigned(t &- prev, into: &head); prev = t }
         prev = -1
-        for s in c.seqOffsets { Varint.putSigned(s &- prev, into: &payload); prev = s }
-        for i in 0..<c.count { Varint.put(UInt64(c.offsets[i + 1] - c.offsets[i]), into: &payload) }
-        payload.append(contentsOf: c.bytes[c.offsets[0]..<c.offsets[c.count]])
+        for s in c.seqOffsets { Varint.putSigned(s &- prev, into: &head); prev = s }
+        for i in 0..<c.count { Varint.put(UInt64(c.offsets[i + 1] - c.offsets[i]), into: &head) }
+        let messages = c.offsets[0]..<c.offsets[c.count]
+        let rawLength = head.count + messages.count
+        guard rawLength <= Int(UInt32.max) else { throw StorageError(.corrupt, "block too large") }
 
-        guard payload.count <= Int(UInt32.max) else { throw StorageError(.corrupt, "block too large") }
-        var bound = compressBound(uLong(payload.count))
-        var out = [UInt8](repeating: 0, count: headerSize + Int(bound))
-        let status = out.withUnsafeMutableBufferPointer { dst in
-            payload.withUnsafeBufferPointer { src in
-                compress2(dst.baseAddress! + headerSize, &bound, src.baseAddress, uLong(src.count), level)
+        let bound = Int(compressBound(uLong(rawLength)))
+        var status = Z_OK
+        var crc: uLong = 0
+        var out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
+            var stream = z_stream()
+            status = deflateInit_(&stream, level, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+            guard status == Z_OK else { return }
+            defer { deflateEnd(&stream) }
+            stream.next_out = dst.baseAddress! + headerSize
+            stream.avail_out = uInt(bound)
+            head.withUnsafeBufferPointer { h in
+                crc = crc32(crc, h.baseAddress, uInt(h.count))
+                stream.next_in = UnsafeMutablePointer(mutating: h.baseAddress)
+                stream.avail_in = uInt(h.count)
+                status = deflate(&stream, Z_NO_FLUSH)
             }
+            guard status == Z_OK else { return }
+            c.bytes.withUnsafeBufferPointer { all in
+                let m = UnsafeBufferPointer(rebasing: all[messages])
+                crc = crc32(crc, m.baseAddress, uInt(m.count))
+                stream.next_in = UnsafeMutablePointer(mutating: m.baseAddress)
+                stream.avail_in = uInt(m.count)
+                status = deflate(&stream, Z_FINISH)
+            }
+            guard status == Z_STREAM_END else { return }
+            status = Z_OK
+            initialized = headerSize + Int(stream.total_out)
         }
         guard status == Z_OK else { throw StorageError(.corrupt, "zlib compress failed with status \(status)") }
-        out.removeLast(out.count - headerSize - Int(bound))
-        out.replaceSubrange(0..<4, with: magic)
+        for (i, b) in magic.enumerated() { out[i] = b }
         out[4] = version
         out[5] = encodingZlib
-        putUInt32(UInt32(payload.count), into: &out, at: 6)
-        putUInt32(checksum(payload), into: &out, at: 10)
-        return EncodedBlockPayload(bytes: out, rawBytes: payload.count)
+        putUInt32(UInt32(rawLength), into: &out, at: 6)
+        putUInt32(UInt32(crc), into: &out, at: 10)
+        return EncodedBlockPayload(bytes: out, rawBytes: rawLength)
     }
 
     /// Decodes a block, verifying its header and checksum.
