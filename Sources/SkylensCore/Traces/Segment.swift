@@ -310,9 +310,105 @@ extension Segment {
     /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups): from a
     /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
     private struct Members {
-        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links,
-            namespace, origin, user, aws, resourceARN, error, fault, throttle: JSONValue?
+        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, cause, links,
+            namespace, origin, user, resourceARN, error, fault, throttle: JSONValue?
+        var http: HTTP?
+        /// `aws.operation`, when `aws` is an object and it a string.
+        var awsOperation: String?
         var subsegments: Subsegments?
+
+        /// What the store keeps of an `http` member (the last `request` and `response` objects win whole).
+        struct HTTP {
+            var method, url, userAgent, clientIP: String?
+            var traced = false
+            var status: JSONValue?
+
+            init(_ value: JSONValue) {
+                let request = value["request"], response = value["response"]
+                method = request?["method"]?.string
+                url = request?["url"]?.string
+                userAgent = request?["user_agent"]?.string
+                clientIP = request?["client_ip"]?.string
+                traced = request?["traced"] == .bool(true)
+                status = response?["status"]
+            }
+
+            init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+                try Members.forEachMember(&scanner, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                    switch name {
+                    case .request:
+                        (method, url, userAgent, clientIP, traced) = (nil, nil, nil, nil, false)
+                        try Members.forEachMember(&s, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                            switch name {
+                            case .method: method = try Members.string(&s, depth: depth)
+                            case .url: url = try Members.string(&s, depth: depth)
+                            case .userAgent: userAgent = try Members.string(&s, depth: depth)
+                            case .clientIP: clientIP = try Members.string(&s, depth: depth)
+                            case .traced: traced = try s.readTree(depth: depth) == .bool(true)
+                            default: try s.skipValue(depth: depth)
+                            }
+                        }
+                    case .response:
+                        status = nil
+                        try Members.forEachMember(&s, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                            if name == .status { status = try s.readTree(depth: depth) } else { try s.skipValue(depth: depth) }
+                        }
+                    default: try s.skipValue(depth: depth)
+                    }
+                }
+            }
+        }
+
+        /// Names of the members read inside `http` and `aws`.
+        enum NestedName {
+            case request, response, method, url, userAgent, clientIP, traced, status, operation
+
+            init?(_ b: UnsafeRawBufferPointer) {
+                switch b.count {
+                case 3 where Members.named(b, "url"): self = .url
+                case 6 where Members.named(b, "method"): self = .method
+                case 6 where Members.named(b, "status"): self = .status
+                case 6 where Members.named(b, "traced"): self = .traced
+                case 7 where Members.named(b, "request"): self = .request
+                case 8 where Members.named(b, "response"): self = .response
+                case 9 where Members.named(b, "client_ip"): self = .clientIP
+                case 9 where Members.named(b, "operation"): self = .operation
+                case 10 where Members.named(b, "user_agent"): self = .userAgent
+                default: return nil
+                }
+            }
+        }
+
+        static func named(_ b: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == b.count && memcmp(b.baseAddress!, name.utf8Start, b.count) == 0
+        }
+
+        /// Calls `body` with each member of the object at the scanner (nested `depth` deep) whose name is one of
+        /// ``NestedName``, and the depth of its value; skips the others, and a value that is not an object.
+        static func forEachMember(_ scanner: inout JSONScanner, depth: Int,
+                                  _ body: (inout JSONScanner, NestedName?, Int) throws(JSONScanner.SyntaxError) -> Void)
+            throws(JSONScanner.SyntaxError) {
+            guard scanner.peek() == UInt8(ascii: "{") else {
+                try scanner.skipValue(depth: depth)
+                return
+            }
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            try scanner.expect(UInt8(ascii: "{"))
+            if scanner.consume(UInt8(ascii: "}")) { return }
+            repeat {
+                let name = try scanner.readKey { NestedName($0) }
+                try scanner.expect(UInt8(ascii: ":"))
+                try body(&scanner, name, depth + 1)
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"))
+        }
+
+        /// A string value, or nil (the value skipped) for any other type.
+        static func string(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> String? {
+            if scanner.peek() == UInt8(ascii: "\"") { return try scanner.readString() }
+            try scanner.skipValue(depth: depth)
+            return nil
+        }
 
         enum Subsegments {
             /// `subsegments` is not an array.
@@ -327,9 +423,7 @@ extension Segment {
 
             /// The member a name (as UTF-8) stands for, if it is one the store keeps.
             init?(_ b: UnsafeRawBufferPointer) {
-                func named(_ name: StaticString) -> Bool {
-                    name.utf8CodeUnitCount == b.count && memcmp(b.baseAddress!, name.utf8Start, b.count) == 0
-                }
+                func named(_ name: StaticString) -> Bool { Members.named(b, name) }
                 switch b.count {
                 case 2 where named("id"): self = .id
                 case 3 where named("aws"): self = .aws
@@ -361,12 +455,14 @@ extension Segment {
             for (name, value) in members {
                 guard let key = name.utf8.withContiguousStorageIfAvailable({ Key(UnsafeRawBufferPointer($0)) })
                     ?? Array(name.utf8).withUnsafeBytes({ Key($0) }) else { continue }
-                if key == .subsegments {
+                switch key {
+                case .subsegments:
                     subsegments = value.array.map { list in
                         .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
                     } ?? .notArray
-                } else {
-                    set(key, value)
+                case .http: http = HTTP(value)
+                case .aws: awsOperation = value["operation"]?.string
+                default: set(key, value)
                 }
             }
         }
@@ -381,6 +477,13 @@ extension Segment {
                 try scanner.expect(UInt8(ascii: ":"))
                 switch key {
                 case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
+                case .http?: http = try HTTP(&scanner, depth: depth + 1)
+                case .aws?:
+                    var operation: String?
+                    try Self.forEachMember(&scanner, depth: depth + 1) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                        if name == .operation { operation = try Self.string(&s, depth: depth) } else { try s.skipValue(depth: depth) }
+                    }
+                    awsOperation = operation
                 case let key?: set(key, try scanner.readTree(depth: depth + 1))
                 case nil: try scanner.skipValue(depth: depth + 1)
                 }
@@ -417,14 +520,13 @@ extension Segment {
             case .inProgress: inProgress = value
             case .type: type = value
             case .annotations: annotations = value
-            case .http: http = value
+            case .http, .aws: break
             case .cause: cause = value
             case .links: links = value
             case .subsegments: break
             case .namespace: namespace = value
             case .origin: origin = value
             case .user: user = value
-            case .aws: aws = value
             case .resourceARN: resourceARN = value
             case .error: error = value
             case .fault: fault = value
@@ -485,13 +587,12 @@ extension Segment {
         }
         var http = SegmentHTTP()
         if let h = json.http {
-            let request = h["request"], response = h["response"]
-            http.method = request?["method"]?.string
-            http.url = request?["url"]?.string
-            http.userAgent = request?["user_agent"]?.string
-            http.clientIP = request?["client_ip"]?.string
-            http.traced = request?["traced"] == .bool(true)
-            if let s = response?["status"] {
+            http.method = h.method
+            http.url = h.url
+            http.userAgent = h.userAgent
+            http.clientIP = h.clientIP
+            http.traced = h.traced
+            if let s = h.status {
                 guard let n = s.number, n == n.rounded(), n >= 0, n < 1000 else {
                     throw SegmentError("InvalidHttp", "http.response.status is an integer status code.", id: id)
                 }
@@ -528,7 +629,7 @@ extension Segment {
             id: id, traceID: traceID, parentID: parentID, name: name, startTime: start, endTime: end, inProgress: inProgress,
             isSubsegment: isSubsegment, namespace: json.namespace?.string, origin: json.origin?.string, http: http,
             error: json.error == .bool(true), fault: json.fault == .bool(true), throttle: json.throttle == .bool(true), annotations: annotations,
-            user: json.user?.string, awsOperation: json.aws?["operation"]?.string,
+            user: json.user?.string, awsOperation: json.awsOperation,
             resourceARN: json.resourceARN?.string, exceptions: exceptions, links: links, subsegments: subsegments)
     }
 }
