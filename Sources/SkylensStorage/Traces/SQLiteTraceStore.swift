@@ -250,12 +250,16 @@ package final class SQLiteTraceStore: TraceStore {
             changes += try blob.withUnsafeBytes { try Self.termChanges($0) }
         }
         if let lastID {
-            let order = changes.indices.sorted { a, b in
-                let x = changes[a], y = changes[b]
-                if x.term != y.term { return x.term < y.term }
-                if x.start != y.start { return x.start < y.start }
-                if x.traceID != y.traceID { return x.traceID < y.traceID }
-                return a < b
+            // In SQLite's key order (bytes, not Swift's Unicode order), compared in place.
+            let order = changes.withUnsafeBufferPointer { c in
+                c.indices.sorted { a, b in
+                    let term = Self.compareBytes(c[a].term, c[b].term)
+                    if term != 0 { return term < 0 }
+                    if c[a].start != c[b].start { return c[a].start < c[b].start }
+                    let trace = Self.compareBytes(c[a].traceID, c[b].traceID)
+                    if trace != 0 { return trace < 0 }
+                    return a < b
+                }
             }
             let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
             let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
@@ -264,7 +268,9 @@ package final class SQLiteTraceStore: TraceStore {
                 // Only the last change of each key counts.
                 if k + 1 < order.count {
                     let next = changes[order[k + 1]]
-                    if next.term == c.term, next.start == c.start, next.traceID == c.traceID { continue }
+                    if next.start == c.start, Self.compareBytes(next.term, c.term) == 0, Self.compareBytes(next.traceID, c.traceID) == 0 {
+                        continue
+                    }
                 }
                 let statement = c.insert ? insert : delete
                 statement.bind(1, c.term)
@@ -275,6 +281,20 @@ package final class SQLiteTraceStore: TraceStore {
             try db.execute(sql: "DELETE FROM trace_term_journal WHERE id <= ?", arguments: [lastID])
         }
         journalled.withLock { $0 = 0 }
+    }
+
+    /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
+    static func compareBytes(_ a: String, _ b: String) -> Int {
+        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c != 0 ? Int(c) : x.count - y.count
+            }
+        }
+        if let ordered = ordered ?? nil { return ordered }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
     /// A journal row's changes.
