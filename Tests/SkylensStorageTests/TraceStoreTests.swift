@@ -159,6 +159,29 @@ struct TraceStoreTests {
         }
     }
 
+    /// An async consumer that starts a trace of its own but links to a producer's subsegment joins the producer's
+    /// trace, and so do its later documents, commits later and from a store opened afresh (the join is stored).
+    @Test func aLinkedConsumerJoinsTheProducersTrace() async throws {
+        let consumerTrace = "1-6b49d201-000000000000000000000001"
+        let producer = #"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"producer","start_time":1800000000.0,"end_time":1800000000.2,"subsegments":[{"id":"1111111111111111","name":"SNS","namespace":"aws","start_time":1800000000.05,"end_time":1800000000.1}]}"#
+        let consumer = #"{"trace_id":"\#(consumerTrace)","id":"c000000000000001","name":"consumer","start_time":1800000000.3,"end_time":1800000000.6,"links":[{"trace_id":"\#(Self.trace)","id":"1111111111111111"}]}"#
+        let work = #"{"trace_id":"\#(consumerTrace)","id":"d000000000000001","type":"subsegment","parent_id":"c000000000000001","name":"work","start_time":1800000000.4,"end_time":1800000000.5}"#
+        try await withDirectory { dir in
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            try await store.append([Self.document(producer)], now: Self.now * 1000)
+            try await store.append([Self.document(consumer)], now: Self.now * 1000)
+            let later = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+            try await later.append([Self.document(work)], now: Self.now * 1000)
+            for id in [Self.trace, consumerTrace] {
+                let stored = try await later.traces(ids: [id])
+                #expect(stored.map(\.facts.id) == [Self.trace], "\(id)")
+                #expect(stored.first?.documents.map(\.id) == ["a000000000000001", "c000000000000001", "d000000000000001"])
+                #expect(stored.first?.facts.linkedTraceIDs == [consumerTrace])
+            }
+            #expect(try await Self.count(later, "SELECT COUNT(*) FROM trace") == 1)
+        }
+    }
+
     /// A commit that brings the journal to its limit applies it, so the journal stays short without queries.
     @Test func aLongJournalIsAppliedByTheCommitThatFillsIt() async throws {
         try await withDirectory { dir in

@@ -82,11 +82,13 @@ package final class SQLiteTraceStore: TraceStore {
     private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [String: CachedTrace] {
         try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
-            var aliases = try Self.aliases(db, Array(Set(documents.map(\.segment.traceID))))
+            // (Async links are rare: without any alias stored, the ids are not looked up.)
+            let anyAlias = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)") ?? false
+            var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
             var groups: [String: [Document]] = [:]
             var order: [String] = []
             for (position, d) in documents.enumerated() {
-                var traceID = aliases[d.segment.traceID] ?? d.segment.traceID
+                var traceID = (aliases.isEmpty ? nil : aliases[d.segment.traceID]) ?? d.segment.traceID
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
