@@ -240,7 +240,8 @@ extension TraceFacts {
         linkedTraceIDs = segments.allSatisfy { $0.traceID == trace.id } ? []
             : Array(Set(segments.map(\.traceID)).subtracting([trace.id])).sorted()
 
-        var services: [ServiceID: ServiceFacts] = [:]
+        // A trace names a handful of services: kept in a list and searched, which costs less than hashing names.
+        var services: [ServiceFacts] = []
         var users: [String] = []
         var annotations: [TraceAnnotation] = []
         var graph: [GraphSample] = []
@@ -248,13 +249,15 @@ extension TraceFacts {
         var flagged = (error: false, fault: false, throttle: false)
         for (i, s) in segments.enumerated() {
             let id = ServiceID(s)
-            var f = services[id] ?? ServiceFacts(id: id, root: false, inferred: s.inferred, error: false, fault: false)
-            f.root = f.root || i == rootIndex
-            f.error = f.error || s.error
-            f.fault = f.fault || s.fault
-            f.throttle = f.throttle || s.throttle
-            f.responseTime = max(f.responseTime, s.duration)
-            services[id] = f
+            let k = services.firstIndex { $0.id == id } ?? {
+                services.append(ServiceFacts(id: id, root: false, inferred: s.inferred, error: false, fault: false))
+                return services.count - 1
+            }()
+            services[k].root = services[k].root || i == rootIndex
+            services[k].error = services[k].error || s.error
+            services[k].fault = services[k].fault || s.fault
+            services[k].throttle = services[k].throttle || s.throttle
+            services[k].responseTime = max(services[k].responseTime, s.duration)
             let minute = Int64((s.startTime / 60).rounded(.down)) * 60
             let outcome = Outcome(error: s.error, fault: s.fault, throttle: s.throttle)
             let millis = Int64((s.duration * 1000).rounded())
@@ -280,7 +283,7 @@ extension TraceFacts {
                 }
             }
         }
-        self.services = services.values.sorted { ($0.root ? 0 : 1, $0.id) < ($1.root ? 0 : 1, $1.id) }
+        self.services = services.sorted { ($0.root ? 0 : 1, $0.id) < ($1.root ? 0 : 1, $1.id) }
         self.users = users
         self.annotations = annotations
         self.graph = graph

@@ -187,7 +187,16 @@ package final class SQLiteTraceStore: TraceStore {
     private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?,
                                    termChanges: inout [TermChange]) throws -> [UInt8] {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
-        let refs = documents.map { "\($0.id):\($0.segment.inProgress ? 1 : 0):\($0.block):\($0.position)" }.joined(separator: ";")
+        var refs = ""
+        refs.reserveCapacity(documents.count * 32)
+        for d in documents {
+            if !refs.isEmpty { refs += ";" }
+            refs += d.id
+            refs += d.segment.inProgress ? ":1:" : ":0:"
+            refs += String(d.block)
+            refs += ":"
+            refs += String(d.position)
+        }
         let row = try db.cachedStatement(sql: """
             INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)
             """)
