@@ -155,6 +155,18 @@ struct XRayConformanceTests {
         #expect(accepted == c.expect_accepted)
     }
 
+    /// The headers the SDKs send verbatim (taken without parsing) and others the daemon also reads.
+    @Test(arguments: [
+        (#"{"format":"json","version":1}"#, true), (#"{"format": "json", "version": 1}"#, true),
+        (#"{ "version": 1, "format": "JSON" }"#, true), (#"{"format":"json","version":2}"#, false),
+        (#"{"format":"json","version":1"#, false), (#"{"format":"xml","version":1}"#, false),
+    ])
+    func datagramHeader(_ header: String, _ accepted: Bool) {
+        let bytes = Array((header + "\n{\"id\":1}").utf8)
+        let result = bytes.withUnsafeBytes { DaemonDatagram.document($0).map { Array($0) } }
+        #expect((try? result.get()) == (accepted ? Array(#"{"id":1}"#.utf8) : nil), "\(header)")
+    }
+
     @Test(arguments: cases("filter-expression"))
     func filterExpressionParses(_ c: Case) throws {
         let text = try #require(c.expression)

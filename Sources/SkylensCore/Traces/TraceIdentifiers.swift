@@ -123,6 +123,8 @@ package enum DaemonDatagram {
         case invalidHeader
     }
 
+    static let sdkHeaders = [#"{"format":"json","version":1}"#, #"{"format": "json", "version": 1}"#]
+
     /// The document part of a datagram, or why the daemon would drop it.
     package static func document(_ datagram: UnsafeRawBufferPointer) -> Result<UnsafeRawBufferPointer, Rejection> {
         guard let nl = datagram.firstIndex(of: UInt8(ascii: "\n")) else { return .failure(.missingHeaderOrSegment) }
@@ -132,6 +134,8 @@ package enum DaemonDatagram {
             body = UnsafeRawBufferPointer(rebasing: body[..<(body.count - 1)])
         }
         guard !body.isEmpty else { return .failure(.missingHeaderOrSegment) }
+        // The headers the SDKs send (Python's compact; Java's, Node's and Go's spaced), byte for byte, need no parsing.
+        if sdkHeaders.contains(where: { header.elementsEqual($0.utf8) }) { return .success(body) }
         guard let value = try? JSONValue.parse(header),
               value["format"]?.string?.lowercased() == "json", value["version"]?.number == 1
         else { return .failure(.invalidHeader) }
