@@ -8,8 +8,8 @@ import SkylensTesting
 import Testing
 
 /// The daemon's UDP side on its own: datagrams taken off the socket wait for the parser; once the backlog is full,
-/// new ones are dropped and counted (as a full socket buffer drops them), and the ones kept are parsed and stored
-/// when the daemon runs.
+/// new ones are dropped and counted (as a full socket buffer drops them), and the ones kept are parsed and stored,
+/// a bounded batch at a time, when the daemon runs.
 struct XRayDaemonTests {
     static let now = Int64(Date().timeIntervalSince1970)
 
@@ -25,8 +25,11 @@ struct XRayDaemonTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = ManualWallClock(Self.now * 1000)
         let logger = Logger(label: "xray-daemon-test")
-        let writer = TraceWriter(store: SQLiteTraceStore(database: try SkylensDatabase(directory: dir)), wallClock: clock, logger: logger)
-        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxPending: 10, writer: writer, wallClock: clock, logger: logger)
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
+        // Batches of four: the ten kept are parsed as 4, 4 and 2.
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxPending: 10, maxBatch: 4, writer: writer, wallClock: clock,
+                                         logger: logger)
 
         // Sent before the daemon runs: ten wait, fifteen find the backlog full.
         for i in 0..<25 { try sendDatagram(Self.datagram(i), port: daemon.port) }
@@ -43,5 +46,7 @@ struct XRayDaemonTests {
         }
         #expect(daemon.counts.withLock { $0.accepted } == 10)
         #expect(daemon.dropped == 15)
+        let ids = (0..<25).map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
+        #expect(try await store.traces(ids: ids).map(\.facts.id) == Array(ids[0..<10]))
     }
 }
