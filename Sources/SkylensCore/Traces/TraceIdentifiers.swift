@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 
 /// X-Ray's identifiers and the tracing header, validated as the X-Ray documentation states them
 /// (https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html).
@@ -123,7 +129,7 @@ package enum DaemonDatagram {
         case invalidHeader
     }
 
-    static let sdkHeaders = [#"{"format":"json","version":1}"#, #"{"format": "json", "version": 1}"#]
+    static let sdkHeaders: [StaticString] = [#"{"format":"json","version":1}"#, #"{"format": "json", "version": 1}"#]
 
     /// The document part of a datagram, or why the daemon would drop it.
     package static func document(_ datagram: UnsafeRawBufferPointer) -> Result<UnsafeRawBufferPointer, Rejection> {
@@ -135,7 +141,10 @@ package enum DaemonDatagram {
         }
         guard !body.isEmpty else { return .failure(.missingHeaderOrSegment) }
         // The headers the SDKs send (Python's compact; Java's, Node's and Go's spaced), byte for byte, need no parsing.
-        if sdkHeaders.contains(where: { header.elementsEqual($0.utf8) }) { return .success(body) }
+        for known in sdkHeaders
+        where known.utf8CodeUnitCount == header.count && memcmp(known.utf8Start, header.baseAddress!, header.count) == 0 {
+            return .success(body)
+        }
         guard let value = try? JSONValue.parse(header),
               value["format"]?.string?.lowercased() == "json", value["version"]?.number == 1
         else { return .failure(.invalidHeader) }
