@@ -306,6 +306,11 @@ package final class SkylensDatabase: Sendable {
                 CREATE INDEX trace_by_end ON trace (end);
                 """)
         }
+        migrator.registerMigration("v12-no-trace-end-index") { db in
+            // Only retention looked traces up by end, and a trace ends after it starts: it finds them through
+            // trace_by_start (start < cut-off, then end < cut-off), and each trace row updates one index fewer.
+            try db.execute(sql: "DROP INDEX trace_by_end")
+        }
         return migrator
     }
 }

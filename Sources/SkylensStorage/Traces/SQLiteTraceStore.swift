@@ -564,7 +564,8 @@ package final class SQLiteTraceStore: TraceStore {
         try await database.pool.write { db -> Int in
             // Deleting a trace deletes its terms from the index: the journal's changes go first.
             try self.applyTermJournal(db)
-            let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE end < ?", arguments: [before])
+            // A trace ends after it starts: those with start < cut-off, through trace_by_start, hold every one to go.
+            let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE start < ? AND end < ?", arguments: [before, before])
             let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
             for row in rows {
                 let id: String = row[0]
