@@ -118,22 +118,28 @@ package struct JSONScanner {
     }
 
     package mutating func readString() throws(SyntaxError) -> String {
+        if let plain = try readPlainString() { return String(decoding: plain, as: UTF8.self) }
+        var out: [UInt8] = []
+        try readString(into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Most strings hold no escapes: a string's bytes straight from the input, the scanner then past it; nil (the
+    /// scanner left at the string) when it holds an escape or a control character, for the decoding reader.
+    private mutating func readPlainString() throws(SyntaxError) -> UnsafeRawBufferPointer? {
         try expect(UInt8(ascii: "\""))
         let start = position
-        // Most strings hold no escapes: made straight from the input bytes.
         while position < bytes.count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
                 position += 1
-                return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]), as: UTF8.self)
+                return UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)])
             }
             if b == UInt8(ascii: "\\") || b < 0x20 { break }
             position += 1
         }
         position = start - 1
-        var out: [UInt8] = []
-        try readString(into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return nil
     }
 
     private mutating func readEscape(into out: inout [UInt8]) throws(SyntaxError) {
@@ -195,18 +201,7 @@ package struct JSONScanner {
 
     /// Reads a member name and hands `match` its UTF-8 bytes (straight from the input unless it holds escapes).
     package mutating func readKey<T>(_ match: (UnsafeRawBufferPointer) -> T) throws(SyntaxError) -> T {
-        try expect(UInt8(ascii: "\""))
-        let start = position
-        while position < bytes.count {
-            let b = bytes[position]
-            if b == UInt8(ascii: "\"") {
-                position += 1
-                return match(UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]))
-            }
-            if b == UInt8(ascii: "\\") || b < 0x20 { break }
-            position += 1
-        }
-        position = start - 1
+        if let plain = try readPlainString() { return match(plain) }
         var decoded: [UInt8] = []
         try readString(into: &decoded)
         return decoded.withUnsafeBytes(match)
@@ -214,18 +209,7 @@ package struct JSONScanner {
 
     /// Skips a string value, validating it (without copying it unless it holds escapes).
     package mutating func skipString() throws(SyntaxError) {
-        try expect(UInt8(ascii: "\""))
-        let start = position
-        while position < bytes.count {
-            let b = bytes[position]
-            if b == UInt8(ascii: "\"") {
-                position += 1
-                return
-            }
-            if b == UInt8(ascii: "\\") || b < 0x20 { break }
-            position += 1
-        }
-        position = start - 1
+        if try readPlainString() != nil { return }
         var sink: [UInt8] = []
         try readString(into: &sink)
     }
