@@ -1,0 +1,393 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Reading and validating segment documents as X-Ray does: straight from a document's bytes (the daemon and
+/// PutTraceSegments) or from a value tree (stored texts read back, tests), both through the same members and rules.
+extension Segment {
+    /// A whole segment document (with subsegments, an in-progress fragment or an independent subsegment): 64 kB.
+    package static let maxDocumentBytes = 64 * 1024
+    /// X-Ray keeps traces for 30 days; an older trace id is refused (`InvalidTraceId`).
+    package static let maxTraceAgeSeconds: Int64 = 30 * 86_400
+
+    /// Parses and validates one top-level document as X-Ray does. `nowSeconds` judges the trace id's age.
+    package static func parse(_ bytes: UnsafeRawBufferPointer, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        guard bytes.count <= maxDocumentBytes else {
+            throw SegmentError("DocumentTooLarge", "A segment document can be up to 64 kB; this one is \(bytes.count) bytes.")
+        }
+        // Read straight into the members the store keeps (no tree of the whole document); syntax errors first.
+        var scanner = JSONScanner(bytes)
+        let members: Members?
+        do {
+            if scanner.peek() == UInt8(ascii: "{") {
+                members = try Members(&scanner, depth: 0)
+            } else {
+                _ = try scanner.readTree()
+                members = nil
+            }
+            try scanner.expectEnd()
+        } catch {
+            throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
+        }
+        guard let members else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        return try parse(members, nowSeconds: nowSeconds)
+    }
+
+    package static func parse(_ json: JSONValue, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        guard case .object(let members) = json else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        return try parse(Members(members), nowSeconds: nowSeconds)
+    }
+
+    private static func parse(_ json: Members, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        let id = json.id?.string
+        guard let traceID = json.traceID?.string else {
+            throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
+        }
+        guard let seconds = TraceIdentifiers.epochSeconds(ofTraceID: traceID) else {
+            throw SegmentError("InvalidTraceId", "trace_id \(traceID) is not 1-<8 hex digits>-<24 hex digits>.", id: id)
+        }
+        guard seconds >= nowSeconds - maxTraceAgeSeconds else {
+            throw SegmentError("InvalidTraceId", "trace_id \(traceID) is more than 30 days old.", id: id)
+        }
+        let isSubsegment: Bool
+        switch json.type {
+        case nil: isSubsegment = false
+        case .string("subsegment")?: isSubsegment = true
+        case let other?: throw SegmentError("InvalidDocument", "type must be \"subsegment\" when present, not \(other).", id: id)
+        }
+        var segment = try node(json, traceID: traceID, embedded: false, isSubsegment: isSubsegment)
+        if isSubsegment, segment.parentID == nil {
+            throw SegmentError("MissingParentId", "An independent subsegment needs parent_id.", id: id)
+        }
+        segment.isSubsegment = isSubsegment
+        return segment
+    }
+
+    /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups): from a
+    /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
+    private struct Members {
+        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, cause, links,
+            namespace, origin, user, resourceARN, error, fault, throttle: JSONValue?
+        var http: HTTP?
+        /// `aws.operation`, when `aws` is an object and it a string.
+        var awsOperation: String?
+        var subsegments: Subsegments?
+
+        /// What the store keeps of an `http` member (the last `request` and `response` objects win whole).
+        struct HTTP {
+            var method, url, userAgent, clientIP: String?
+            var traced = false
+            var status: JSONValue?
+
+            init(_ value: JSONValue) {
+                let request = value["request"], response = value["response"]
+                method = request?["method"]?.string
+                url = request?["url"]?.string
+                userAgent = request?["user_agent"]?.string
+                clientIP = request?["client_ip"]?.string
+                traced = request?["traced"] == .bool(true)
+                status = response?["status"]
+            }
+
+            init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+                try Members.forEachMember(&scanner, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                    switch name {
+                    case .request:
+                        (method, url, userAgent, clientIP, traced) = (nil, nil, nil, nil, false)
+                        try Members.forEachMember(&s, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                            switch name {
+                            case .method: method = try Members.string(&s, depth: depth)
+                            case .url: url = try Members.string(&s, depth: depth)
+                            case .userAgent: userAgent = try Members.string(&s, depth: depth)
+                            case .clientIP: clientIP = try Members.string(&s, depth: depth)
+                            case .traced: traced = try s.readTree(depth: depth) == .bool(true)
+                            default: try s.skipValue(depth: depth)
+                            }
+                        }
+                    case .response:
+                        status = nil
+                        try Members.forEachMember(&s, depth: depth) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                            if name == .status { status = try s.readTree(depth: depth) } else { try s.skipValue(depth: depth) }
+                        }
+                    default: try s.skipValue(depth: depth)
+                    }
+                }
+            }
+        }
+
+        /// Names of the members read inside `http` and `aws`.
+        enum NestedName {
+            case request, response, method, url, userAgent, clientIP, traced, status, operation
+
+            init?(_ b: UnsafeRawBufferPointer) {
+                switch b.count {
+                case 3 where Members.named(b, "url"): self = .url
+                case 6 where Members.named(b, "method"): self = .method
+                case 6 where Members.named(b, "status"): self = .status
+                case 6 where Members.named(b, "traced"): self = .traced
+                case 7 where Members.named(b, "request"): self = .request
+                case 8 where Members.named(b, "response"): self = .response
+                case 9 where Members.named(b, "client_ip"): self = .clientIP
+                case 9 where Members.named(b, "operation"): self = .operation
+                case 10 where Members.named(b, "user_agent"): self = .userAgent
+                default: return nil
+                }
+            }
+        }
+
+        static func named(_ b: UnsafeRawBufferPointer, _ name: StaticString) -> Bool {
+            name.utf8CodeUnitCount == b.count && memcmp(b.baseAddress!, name.utf8Start, b.count) == 0
+        }
+
+        /// Calls `body` with each member of the object at the scanner (nested `depth` deep) whose name is one of
+        /// ``NestedName``, and the depth of its value; skips the others, and a value that is not an object.
+        static func forEachMember(_ scanner: inout JSONScanner, depth: Int,
+                                  _ body: (inout JSONScanner, NestedName?, Int) throws(JSONScanner.SyntaxError) -> Void)
+            throws(JSONScanner.SyntaxError) {
+            guard scanner.peek() == UInt8(ascii: "{") else {
+                try scanner.skipValue(depth: depth)
+                return
+            }
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            try scanner.expect(UInt8(ascii: "{"))
+            if scanner.consume(UInt8(ascii: "}")) { return }
+            repeat {
+                let name = try scanner.readKey { NestedName($0) }
+                try scanner.expect(UInt8(ascii: ":"))
+                try body(&scanner, name, depth + 1)
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"))
+        }
+
+        /// A string value, or nil (the value skipped) for any other type.
+        static func string(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> String? {
+            if scanner.peek() == UInt8(ascii: "\"") { return try scanner.readString() }
+            try scanner.skipValue(depth: depth)
+            return nil
+        }
+
+        enum Subsegments {
+            /// `subsegments` is not an array.
+            case notArray
+            /// Each element's members, nil for an element that is not an object.
+            case list([Members?])
+        }
+
+        enum Key {
+            case id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, http, cause, links, subsegments,
+                 namespace, origin, user, aws, resourceARN, error, fault, throttle
+
+            /// The member a name (as UTF-8) stands for, if it is one the store keeps.
+            init?(_ b: UnsafeRawBufferPointer) {
+                func named(_ name: StaticString) -> Bool { Members.named(b, name) }
+                switch b.count {
+                case 2 where named("id"): self = .id
+                case 3 where named("aws"): self = .aws
+                case 4 where named("name"): self = .name
+                case 4 where named("type"): self = .type
+                case 4 where named("http"): self = .http
+                case 4 where named("user"): self = .user
+                case 5 where named("cause"): self = .cause
+                case 5 where named("links"): self = .links
+                case 5 where named("error"): self = .error
+                case 5 where named("fault"): self = .fault
+                case 6 where named("origin"): self = .origin
+                case 8 where named("trace_id"): self = .traceID
+                case 8 where named("end_time"): self = .endTime
+                case 8 where named("throttle"): self = .throttle
+                case 9 where named("parent_id"): self = .parentID
+                case 9 where named("namespace"): self = .namespace
+                case 10 where named("start_time"): self = .startTime
+                case 11 where named("in_progress"): self = .inProgress
+                case 11 where named("annotations"): self = .annotations
+                case 11 where named("subsegments"): self = .subsegments
+                case 12 where named("resource_arn"): self = .resourceARN
+                default: return nil
+                }
+            }
+        }
+
+        init(_ members: [(String, JSONValue)]) {
+            for (name, value) in members {
+                guard let key = name.utf8.withContiguousStorageIfAvailable({ Key(UnsafeRawBufferPointer($0)) })
+                    ?? Array(name.utf8).withUnsafeBytes({ Key($0) }) else { continue }
+                switch key {
+                case .subsegments:
+                    subsegments = value.array.map { list in
+                        .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
+                    } ?? .notArray
+                case .http: http = HTTP(value)
+                case .aws: awsOperation = value["operation"]?.string
+                default: set(key, value)
+                }
+            }
+        }
+
+        /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would.
+        init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            try scanner.expect(UInt8(ascii: "{"))
+            if scanner.consume(UInt8(ascii: "}")) { return }
+            repeat {
+                let key = try scanner.readKey { Key($0) }
+                try scanner.expect(UInt8(ascii: ":"))
+                switch key {
+                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
+                case .http?: http = try HTTP(&scanner, depth: depth + 1)
+                case .aws?:
+                    var operation: String?
+                    try Self.forEachMember(&scanner, depth: depth + 1) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
+                        if name == .operation { operation = try Self.string(&s, depth: depth) } else { try s.skipValue(depth: depth) }
+                    }
+                    awsOperation = operation
+                case let key?: set(key, try scanner.readTree(depth: depth + 1))
+                case nil: try scanner.skipValue(depth: depth + 1)
+                }
+            } while scanner.consume(UInt8(ascii: ","))
+            try scanner.expect(UInt8(ascii: "}"))
+        }
+
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Subsegments {
+            guard scanner.peek() == UInt8(ascii: "[") else {
+                try scanner.skipValue(depth: depth)
+                return .notArray
+            }
+            guard depth < 256 else { throw scanner.error("nesting too deep") }
+            var list: [Members?] = []
+            try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                if s.peek() == UInt8(ascii: "{") {
+                    list.append(try Members(&s, depth: depth + 1))
+                } else {
+                    try s.skipValue(depth: depth + 1)
+                    list.append(nil)
+                }
+            }
+            return .list(list)
+        }
+
+        private mutating func set(_ key: Key, _ value: JSONValue) {
+            switch key {
+            case .id: id = value
+            case .name: name = value
+            case .traceID: traceID = value
+            case .parentID: parentID = value
+            case .startTime: startTime = value
+            case .endTime: endTime = value
+            case .inProgress: inProgress = value
+            case .type: type = value
+            case .annotations: annotations = value
+            case .http, .aws: break
+            case .cause: cause = value
+            case .links: links = value
+            case .subsegments: break
+            case .namespace: namespace = value
+            case .origin: origin = value
+            case .user: user = value
+            case .resourceARN: resourceARN = value
+            case .error: error = value
+            case .fault: fault = value
+            case .throttle: throttle = value
+            }
+        }
+    }
+
+    private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
+        guard let id = json.id?.string else { throw SegmentError("MissingId", "id is required.") }
+        guard TraceIdentifiers.isValidSegmentID(id) else {
+            throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
+        }
+        guard let name = json.name?.string else { throw SegmentError("MissingName", "name is required.", id: id) }
+        guard TraceIdentifiers.isValidName(name) else {
+            throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: id)
+        }
+        guard let start = json.startTime?.number, start.isFinite, start > 0 else {
+            throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: id)
+        }
+        let inProgress = json.inProgress == .bool(true)
+        let end = json.endTime?.number
+        if json.endTime != nil, end == nil || !end!.isFinite {
+            throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: id)
+        }
+        switch (end, inProgress) {
+        case (nil, false): throw SegmentError("MissingEndTime", "end_time is required unless in_progress is true.", id: id)
+        case (.some, true): throw SegmentError("InvalidEndTime", "A segment has either end_time or in_progress: true, not both.", id: id)
+        case let (e?, false) where e < start:
+            throw SegmentError("InvalidEndTime", "end_time is before start_time.", id: id)
+        default: break
+        }
+        var parentID: String?
+        if let p = json.parentID {
+            guard let s = p.string, TraceIdentifiers.isValidSegmentID(s) else {
+                throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: id)
+            }
+            parentID = s
+        }
+        if embedded, json.traceID != nil, json.traceID?.string != traceID {
+            throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: id)
+        }
+        var annotations: [(key: String, value: AnnotationValue)] = []
+        if let a = json.annotations {
+            guard case .object(let members) = a else {
+                throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: id)
+            }
+            for (key, value) in members {
+                guard TraceIdentifiers.isValidAnnotationKey(key) else {
+                    throw SegmentError("InvalidAnnotations", "Annotation key \"\(key)\": keys are letters, digits and underscores.", id: id)
+                }
+                guard let v = AnnotationValue(value) else {
+                    throw SegmentError("InvalidAnnotations", "Annotation \(key): values are strings, numbers or booleans.", id: id)
+                }
+                annotations.removeAll { $0.key == key }
+                annotations.append((key, v))
+            }
+        }
+        var http = SegmentHTTP()
+        if let h = json.http {
+            http.method = h.method
+            http.url = h.url
+            http.userAgent = h.userAgent
+            http.clientIP = h.clientIP
+            http.traced = h.traced
+            if let s = h.status {
+                guard let n = s.number, n == n.rounded(), n >= 0, n < 1000 else {
+                    throw SegmentError("InvalidHttp", "http.response.status is an integer status code.", id: id)
+                }
+                http.status = Int(n)
+            }
+        }
+        var exceptions: [SegmentException] = []
+        if case .object = json.cause {
+            for e in json.cause?["exceptions"]?.array ?? [] {
+                guard let eid = e["id"]?.string else { continue }
+                exceptions.append(SegmentException(id: eid, type: e["type"]?.string, message: e["message"]?.string,
+                                                   remote: e["remote"] == .bool(true)))
+            }
+        }
+        var links: [SegmentLink] = []
+        for l in json.links?.array ?? [] {
+            if let t = l["trace_id"]?.string, let lid = l["id"]?.string, TraceIdentifiers.isValidTraceID(t) {
+                links.append(SegmentLink(traceID: t, id: lid))
+            }
+        }
+        var subsegments: [Segment] = []
+        if let subs = json.subsegments {
+            guard case .list(let list) = subs else {
+                throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
+            }
+            for element in list {
+                guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
+                var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
+                child.parentID = child.parentID ?? id
+                subsegments.append(child)
+            }
+        }
+        return Segment(
+            id: id, traceID: traceID, parentID: parentID, name: name, startTime: start, endTime: end, inProgress: inProgress,
+            isSubsegment: isSubsegment, namespace: json.namespace?.string, origin: json.origin?.string, http: http,
+            error: json.error == .bool(true), fault: json.fault == .bool(true), throttle: json.throttle == .bool(true), annotations: annotations,
+            user: json.user?.string, awsOperation: json.awsOperation,
+            resourceARN: json.resourceARN?.string, exceptions: exceptions, links: links, subsegments: subsegments)
+    }
+}
