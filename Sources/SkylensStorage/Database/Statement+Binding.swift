@@ -9,7 +9,7 @@ extension Statement {
 
     func bind(_ index: Int32, _ text: String) {
         var text = text
-        text.withUTF8 { sqlite3_bind_text(sqliteStatement, index, $0.baseAddress, Int32($0.count), Self.transient) }
+        _ = text.withUTF8 { sqlite3_bind_text(sqliteStatement, index, $0.baseAddress, Int32($0.count), Self.transient) }
     }
 
     func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(sqliteStatement, index, value) }
