@@ -211,17 +211,9 @@ extension Segment {
 
         init(_ members: [(String, JSONValue)]) {
             for (name, value) in members {
-                guard let key = name.utf8.withContiguousStorageIfAvailable({ Key(UnsafeRawBufferPointer($0)) })
-                    ?? Array(name.utf8).withUnsafeBytes({ Key($0) }) else { continue }
-                switch key {
-                case .subsegments:
-                    subsegments = value.array.map { list in
-                        .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
-                    } ?? .notArray
-                case .http: http = HTTP(value)
-                case .aws: awsOperation = value["operation"]?.string
-                default: set(key, value)
-                }
+                var name = name
+                guard let key = name.withUTF8({ Key(UnsafeRawBufferPointer($0)) }) else { continue }
+                set(key, value)
             }
         }
 
@@ -267,6 +259,7 @@ extension Segment {
             return .list(list)
         }
 
+        /// Keeps a member read as a value tree (the byte reader reads `subsegments`, `http` and `aws` in place).
         private mutating func set(_ key: Key, _ value: JSONValue) {
             switch key {
             case .id: id = value
@@ -278,10 +271,14 @@ extension Segment {
             case .inProgress: inProgress = value
             case .type: type = value
             case .annotations: annotations = value
-            case .http, .aws: break
+            case .http: http = HTTP(value)
+            case .aws: awsOperation = value["operation"]?.string
             case .cause: cause = value
             case .links: links = value
-            case .subsegments: break
+            case .subsegments:
+                subsegments = value.array.map { list in
+                    .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
+                } ?? .notArray
             case .namespace: namespace = value
             case .origin: origin = value
             case .user: user = value
