@@ -51,9 +51,9 @@ package struct AssembledTrace: Sendable, Equatable {
     }
 }
 
-/// Which top-level segment each (sub)segment id of a trace belongs to (the first place an id appears). Most traces
-/// have a handful of nodes: those are looked up by comparing ids in turn, which costs less than hashing them; larger
-/// ones get a hash table.
+/// Ids of a trace's nodes, each with a number (for `locate()`, the top-level segment it belongs to; the first place
+/// an id appears wins). Most traces have a handful of nodes: those are looked up by comparing ids in turn, which
+/// costs less than hashing them; larger ones get a hash table.
 package struct NodeIndex {
     private var ids: [String] = []
     private var owners: [Int] = []
@@ -213,10 +213,11 @@ package struct ClockSkewAdjuster: TraceAdjuster {
 package struct InferredSegmentAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
-        // Ids that downstream segments name as their parent (few: compared in turn; many: hashed).
-        let parents = trace.segments.compactMap(\.parentID)
-        let parentSet = parents.count > NodeIndex.linearLimit ? Set(parents) : nil
-        func called(_ id: String) -> Bool { parentSet?.contains(id) ?? parents.contains(id) }
+        // Ids that downstream segments name as their parent.
+        var parents = NodeIndex()
+        for (i, s) in trace.segments.enumerated() { if let p = s.parentID { parents.add(p, i) } }
+        parents.finish()
+        func called(_ id: String) -> Bool { parents[id] != nil }
         var inferred: [Segment] = []
         for s in trace.segments where !s.inferred {
             for child in s.subsegments {
