@@ -31,11 +31,12 @@ package final class SQLiteTraceStore: TraceStore {
     /// A document of a trace as the append path needs it: parsed, and where its text is (the text itself is read
     /// back from its block only by BatchGetTraces).
     struct Document {
-        var id: String
         var segment: Segment
         /// Where its text is stored: a block and the position in it.
         var block: Int64
         var position: Int
+
+        var id: String { segment.id }
     }
 
     struct CachedTrace {
@@ -102,7 +103,7 @@ package final class SQLiteTraceStore: TraceStore {
                     }
                 }
                 if groups[traceID] == nil { order.append(traceID) }
-                groups[traceID, default: []].append(Document(id: d.segment.id, segment: d.segment, block: 0, position: position))
+                groups[traceID, default: []].append(Document(segment: d.segment, block: 0, position: position))
             }
 
             // One block holds this commit's documents.
@@ -296,16 +297,14 @@ package final class SQLiteTraceStore: TraceStore {
 
     /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
     static func compareBytes(_ a: String, _ b: String) -> Int {
-        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
                 let n = min(x.count, y.count)
                 let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
                 return c != 0 ? Int(c) : x.count - y.count
             }
         }
-        if let ordered = ordered ?? nil { return ordered }
-        if a.utf8.elementsEqual(b.utf8) { return 0 }
-        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
     /// A journal row's changes.
@@ -407,7 +406,7 @@ package final class SQLiteTraceStore: TraceStore {
         var documents: [Document] = []
         for d in try documentTexts(db, references(text)) {
             let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
-            documents.append(Document(id: d.id, segment: segment, block: d.block, position: d.position))
+            documents.append(Document(segment: segment, block: d.block, position: d.position))
         }
         return CachedTrace(documents: documents, facts: [UInt8](blob))
     }
