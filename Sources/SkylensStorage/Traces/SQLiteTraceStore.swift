@@ -296,15 +296,19 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
+    /// Native strings are compared in place (`withUTF8` would take mutable copies: half again the journal's
+    /// application time); any other string goes through its UTF-8 view.
     static func compareBytes(_ a: String, _ b: String) -> Int {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
+        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
                 let n = min(x.count, y.count)
                 let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
                 return c != 0 ? Int(c) : x.count - y.count
             }
         }
+        if let ordered = ordered ?? nil { return ordered }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
     /// A journal row's changes.
