@@ -27,8 +27,8 @@ int skylens_udp_open(const char *host, int port, int receive_buffer, int *bound_
         freeaddrinfo(found);
         return -1;
     }
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /* No SO_REUSEADDR: UDP has no TIME_WAIT to outlast, and on Linux it would let a second socket bind a port this
+       one holds (unicast then reaches only one of them). */
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) {
         int saved = errno;

@@ -49,4 +49,25 @@ struct XRayDaemonTests {
         let ids = (0..<25).map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
         #expect(try await store.traces(ids: ids).map(\.facts.id) == Array(ids[0..<10]))
     }
+
+    /// A port held by one daemon is refused to another, so that two collectors started with port 0 at once never
+    /// share a UDP port (Linux lets two UDP sockets that both ask for address reuse bind one port, and the second
+    /// collector then failed on the port's TCP side).
+    @Test func aDaemonPortIsNotShared() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualWallClock(Self.now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let writer = TraceWriter(store: SQLiteTraceStore(database: try SkylensDatabase(directory: dir)), wallClock: clock, logger: logger)
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, writer: writer, wallClock: clock, logger: logger)
+        #expect(throws: (any Error).self) {
+            _ = try XRayDaemon.bind(host: "127.0.0.1", port: daemon.port, writer: writer, wallClock: clock, logger: logger)
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
 }
