@@ -235,4 +235,41 @@ struct TraceStoreTests {
             #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace") == 1)
         }
     }
+
+    /// Index terms that named their trace by id (before migration v13), with changes still journalled in the old
+    /// form, are rebuilt from the traces' facts and name them by rowid; filters find the traces afterwards.
+    @Test func indexTermsAreRebuiltByRowid() async throws {
+        try await withDirectory { base in
+            let current = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
+            try await current.append([Self.document(Self.root)], now: Self.now * 1000)
+            let rows = try await current.database.pool.read { db in
+                try Row.fetchAll(db, sql: "SELECT trace_id, start, end, trace_time, facts, segments FROM trace").map { Array($0.databaseValues) }
+            }
+
+            try FileManager.default.createDirectory(atPath: base + "/old", withIntermediateDirectories: true)
+            let old = try DatabasePool(path: base + "/old/skylens.sqlite")
+            try SkylensDatabase.migrator.migrate(old, upTo: "v12-no-trace-end-index")
+            try await old.write { db in
+                for r in rows {
+                    try db.execute(sql: "INSERT INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)",
+                                   arguments: StatementArguments(r))
+                }
+                // One term applied, the others still in a journal row of the old form.
+                try db.execute(sql: "INSERT INTO trace_term (term, start, trace_id) VALUES ('s:api', 1800000000.0, ?)", arguments: [Self.trace])
+                try db.execute(sql: "INSERT INTO trace_term_journal (changes) VALUES (x'0105613a6e3d')")
+            }
+            try old.close()
+
+            let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
+            try await migrated.flushIndex()
+            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+            let rowid = try await Self.count(migrated, "SELECT rowid FROM trace")
+            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace_term WHERE trace = \(rowid) AND start = 1800000000.0") == 5)
+            for expression in [#"annotation.customer = "c42""#, "annotation.n = 3", #"service("DynamoDB") AND annotation.b = true"#] {
+                let page = try await migrated.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                        filter: try FilterExpression.parse(expression), after: nil, limit: 10)
+                #expect(page.summaries.map(\.id) == [Self.trace], "\(expression)")
+            }
+        }
+    }
 }

@@ -311,6 +311,34 @@ package final class SkylensDatabase: Sendable {
             // trace_by_start (start < cut-off, then end < cut-off), and each trace row updates one index fewer.
             try db.execute(sql: "DROP INDEX trace_by_end")
         }
+        migrator.registerMigration("v13-trace-terms-by-rowid") { db in
+            // Index terms refer to their trace by its rowid (which updates keep) instead of its 35-character id: keys
+            // about half as long, and no trace-id copies in the journal. Traces are paged by (start, rowid), so
+            // trace_by_start needs only the start. The index is rebuilt from each trace's facts, which were
+            // written in the same transactions as the journal: the old journal's rows are not needed.
+            try db.execute(sql: """
+                CREATE TABLE trace_term_by_rowid (
+                    term TEXT NOT NULL,
+                    start REAL NOT NULL,
+                    trace INTEGER NOT NULL,
+                    PRIMARY KEY (term, start, trace)
+                ) WITHOUT ROWID;
+                """)
+            let insert = try db.makeStatement(sql: "INSERT OR IGNORE INTO trace_term_by_rowid (term, start, trace) VALUES (?, ?, ?)")
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, facts FROM trace")
+            while let row = try rows.next() {
+                let rowid: Int64 = row[0]
+                let facts = try SQLiteTraceStore.facts(row[1])
+                for term in SQLiteTraceStore.indexTerms(facts) { try insert.execute(arguments: [term, facts.startTime, rowid]) }
+            }
+            try db.execute(sql: """
+                DROP TABLE trace_term;
+                ALTER TABLE trace_term_by_rowid RENAME TO trace_term;
+                DELETE FROM trace_term_journal;
+                DROP INDEX trace_by_start;
+                CREATE INDEX trace_by_start ON trace (start);
+                """)
+        }
         return migrator
     }
 }

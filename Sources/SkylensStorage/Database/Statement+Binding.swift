@@ -27,4 +27,15 @@ extension Statement {
         let rc = sqlite3_step(handle)
         guard rc == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
     }
+
+    /// Runs a query with the values bound since its last run and says whether it returned a row.
+    func hasRow(_ db: Database) throws -> Bool {
+        let handle = sqliteStatement
+        defer { sqlite3_reset(handle) }
+        switch sqlite3_step(handle) {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        case let rc: throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage)
+        }
+    }
 }

@@ -40,6 +40,8 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     struct CachedTrace {
+        /// Its row in `trace` (index terms refer to it by this rowid, which an update keeps).
+        var row: Int64
         var documents: [Document]
         /// Its facts as stored: decoded only when another document of the trace arrives (most traces are complete
         /// within one commit), and one array instead of the many a `TraceFacts` holds.
@@ -126,16 +128,17 @@ package final class SQLiteTraceStore: TraceStore {
             let block = try BlockCodec.encode(columns, level: 1)
             try db.execute(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)", arguments: [now, Data(block.bytes)])
             let blockID = db.lastInsertedRowID
-            // Which traces already have facts stored (one query for those not in the cache).
+            // Which traces already have facts stored: those in the cache, and those not in it that have a row (most
+            // are new: probed one by one through the id index, without building arguments or rows).
             let cached = cache.withLock { c in order.compactMap { id in c.traces[id].map { (id, $0) } } }
             var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
-            let unknown = order.filter { previous[$0] == nil }
-            for start in stride(from: 0, to: unknown.count, by: 500) {
-                let chunk = Array(unknown[start..<min(start + 500, unknown.count)])
-                for row in try Row.fetchAll(db, sql: "SELECT trace_id, facts, segments FROM trace WHERE trace_id IN (\(Self.placeholders(chunk.count)))",
-                                            arguments: StatementArguments(chunk)) {
-                    previous[row[0]] = try Self.cachedTrace(db, facts: row[1], references: row[2])
-                }
+            let probe = try db.cachedStatement(sql: "SELECT 1 FROM trace WHERE trace_id = ?")
+            for id in order where previous[id] == nil {
+                probe.bind(1, id)
+                guard try probe.hasRow(db),
+                      let row = try Row.fetchOne(db, sql: "SELECT rowid, facts, segments FROM trace WHERE trace_id = ?", arguments: [id])
+                else { continue }
+                previous[id] = try Self.cachedTrace(db, row: row[0], facts: row[1], references: row[2])
             }
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
@@ -157,8 +160,9 @@ package final class SQLiteTraceStore: TraceStore {
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
                 removed += beforeFacts?.graph ?? []
-                let encoded = try Self.writeTrace(db, facts, documents: docs, previous: beforeFacts, termChanges: &termChanges)
-                written[traceID] = CachedTrace(documents: docs, facts: encoded)
+                let (row, encoded) = try Self.writeTrace(db, facts, row: before?.row, documents: docs, previous: beforeFacts,
+                                                         termChanges: &termChanges)
+                written[traceID] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
             try self.journal(db, termChanges)
@@ -183,10 +187,11 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// Writes a trace's row (facts, and where each of its documents is) and notes the changes of its index terms;
-    /// returns the facts as encoded.
-    private static func writeTrace(_ db: Database, _ f: TraceFacts, documents: [Document], previous: TraceFacts?,
-                                   termChanges: inout [TermChange]) throws -> [UInt8] {
+    /// Writes a trace's row (facts, and where each of its documents is: a new row, or `row` updated in place so that
+    /// its rowid stays what the index refers to) and notes the changes of its index terms; returns the rowid and the
+    /// facts as encoded.
+    private static func writeTrace(_ db: Database, _ f: TraceFacts, row existing: Int64?, documents: [Document],
+                                   previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         var refs = ""
         refs.reserveCapacity(documents.count * 32)
@@ -198,26 +203,27 @@ package final class SQLiteTraceStore: TraceStore {
             refs += ":"
             refs += String(d.position)
         }
-        let row = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO trace (trace_id, start, end, trace_time, facts, segments) VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        row.bind(1, f.id)
-        row.bind(2, f.startTime)
-        row.bind(3, f.endTime)
-        row.bind(4, traceTime)
+        let statement = try db.cachedStatement(sql: existing == nil
+            ? "INSERT INTO trace (start, end, trace_time, facts, segments, trace_id) VALUES (?, ?, ?, ?, ?, ?)"
+            : "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
+        statement.bind(1, f.startTime)
+        statement.bind(2, f.endTime)
+        statement.bind(3, traceTime)
         let encoded = TraceFactsCodec.encode(f)
-        encoded.withUnsafeBytes { row.bind(5, blob: $0) }
-        row.bind(6, refs)
-        try row.step(db)
+        encoded.withUnsafeBytes { statement.bind(4, blob: $0) }
+        statement.bind(5, refs)
+        if let existing { statement.bind(6, existing) } else { statement.bind(6, f.id) }
+        try statement.step(db)
+        let row = existing ?? db.lastInsertedRowID
         // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
         if let previous {
             let old = indexTerms(previous)
-            if previous.startTime == f.startTime, old == terms { return encoded }
-            for t in old { termChanges.append(TermChange(insert: false, term: t, start: previous.startTime, traceID: f.id)) }
+            if previous.startTime == f.startTime, old == terms { return (row, encoded) }
+            for t in old { termChanges.append(TermChange(insert: false, term: t, start: previous.startTime, trace: row)) }
         }
-        for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, traceID: f.id)) }
-        return encoded
+        for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, trace: row)) }
+        return (row, encoded)
     }
 
     // MARK: The index-term journal
@@ -227,19 +233,32 @@ package final class SQLiteTraceStore: TraceStore {
         var insert: Bool
         var term: String
         var start: Double
-        var traceID: String
+        /// The trace's rowid.
+        var trace: Int64
     }
 
     /// Appends a commit's term changes to the journal (as one row), and applies the journal once it is long.
+    ///
+    /// A row lists its distinct terms once (count, then each string), then its changes (count, then each one's
+    /// insert flag, term number, start and trace rowid), in the facts codec's varints, strings and doubles.
     private func journal(_ db: Database, _ changes: [TermChange]) throws {
         guard !changes.isEmpty else { return }
+        var numbers: [String: Int] = [:]
+        var terms: [String] = []
+        for c in changes where numbers[c.term] == nil {
+            numbers[c.term] = terms.count
+            terms.append(c.term)
+        }
         var w = TraceFactsCodec.Output()
-        w.bytes.reserveCapacity(changes.count * 48)
+        w.bytes.reserveCapacity(terms.count * 24 + changes.count * 16)
+        w.count(terms.count)
+        for t in terms { w.string(t) }
+        w.count(changes.count)
         for c in changes {
             w.bool(c.insert)
-            w.string(c.term)
+            w.count(numbers[c.term]!)
             w.double(c.start)
-            w.string(c.traceID)
+            w.signed(c.trace)
         }
         try db.cachedStatement(sql: "INSERT INTO trace_term_journal (changes) VALUES (?)").execute(arguments: [Data(w.bytes)])
         // Counted inside the transaction: the writer runs one at a time, so the count follows the journal's order.
@@ -250,44 +269,53 @@ package final class SQLiteTraceStore: TraceStore {
         if total ?? journalLimit >= journalLimit { try applyTermJournal(db) }
     }
 
+    /// A journalled change as applied: its term is a number into the application's list of distinct terms.
+    private struct JournalledChange {
+        var insert: Bool
+        var term: Int
+        var start: Double
+        var trace: Int64
+    }
+
     /// Applies every journalled term change to `trace_term`, in key order (the last change of a key wins), and
     /// empties the journal.
     private func applyTermJournal(_ db: Database) throws {
-        var changes: [TermChange] = []
+        var terms: [String] = []
+        var numbers: [String: Int] = [:]
+        var changes: [JournalledChange] = []
         var lastID: Int64?
         let rows = try Row.fetchCursor(db, sql: "SELECT id, changes FROM trace_term_journal ORDER BY id")
         while let row = try rows.next() {
             lastID = row[0]
             let blob: Data = row[1]
-            changes += try blob.withUnsafeBytes { try Self.termChanges($0) }
+            try blob.withUnsafeBytes { try Self.readJournalRow($0, terms: &terms, numbers: &numbers, into: &changes) }
         }
         if let lastID {
-            // In SQLite's key order (bytes, not Swift's Unicode order), compared in place.
-            let order = changes.withUnsafeBufferPointer { c in
-                c.indices.sorted { a, b in
-                    let term = Self.compareBytes(c[a].term, c[b].term)
-                    if term != 0 { return term < 0 }
-                    if c[a].start != c[b].start { return c[a].start < c[b].start }
-                    let trace = Self.compareBytes(c[a].traceID, c[b].traceID)
-                    if trace != 0 { return trace < 0 }
-                    return a < b
-                }
+            // In SQLite's key order: terms by their bytes (BINARY collation, not Swift's Unicode order), each distinct
+            // term compared once to rank it, then changes by rank, start and rowid.
+            let byBytes = terms.indices.sorted { Self.compareBytes(terms[$0], terms[$1]) < 0 }
+            var rank = [Int](repeating: 0, count: terms.count)
+            for (r, t) in byBytes.enumerated() { rank[t] = r }
+            let order = changes.indices.sorted { a, b in
+                let x = changes[a], y = changes[b]
+                if x.term != y.term { return rank[x.term] < rank[y.term] }
+                if x.start != y.start { return x.start < y.start }
+                if x.trace != y.trace { return x.trace < y.trace }
+                return a < b
             }
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace_id) VALUES (?, ?, ?)")
-            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
+            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES (?, ?, ?)")
+            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
             for (k, i) in order.enumerated() {
                 let c = changes[i]
                 // Only the last change of each key counts.
                 if k + 1 < order.count {
                     let next = changes[order[k + 1]]
-                    if next.start == c.start, Self.compareBytes(next.term, c.term) == 0, Self.compareBytes(next.traceID, c.traceID) == 0 {
-                        continue
-                    }
+                    if next.term == c.term, next.start == c.start, next.trace == c.trace { continue }
                 }
                 let statement = c.insert ? insert : delete
-                statement.bind(1, c.term)
+                statement.bind(1, terms[c.term])
                 statement.bind(2, c.start)
-                statement.bind(3, c.traceID)
+                statement.bind(3, c.trace)
                 try statement.step(db)
             }
             try db.execute(sql: "DELETE FROM trace_term_journal WHERE id <= ?", arguments: [lastID])
@@ -296,8 +324,8 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
-    /// Native strings are compared in place (`withUTF8` would take mutable copies: half again the journal's
-    /// application time); any other string goes through its UTF-8 view.
+    /// Native strings are compared in place (`withUTF8` would take mutable copies); any other string goes through its
+    /// UTF-8 view.
     static func compareBytes(_ a: String, _ b: String) -> Int {
         let ordered = a.utf8.withContiguousStorageIfAvailable { x in
             b.utf8.withContiguousStorageIfAvailable { y -> Int in
@@ -311,15 +339,27 @@ package final class SQLiteTraceStore: TraceStore {
         return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
-    /// A journal row's changes.
-    private static func termChanges(_ buffer: UnsafeRawBufferPointer) throws(StorageError) -> [TermChange] {
+    /// A journal row's changes, appended to `changes`; its terms numbered in `terms` (each distinct one once).
+    private static func readJournalRow(_ buffer: UnsafeRawBufferPointer, terms: inout [String], numbers: inout [String: Int],
+                                       into changes: inout [JournalledChange]) throws(StorageError) {
         let r = TraceFactsCodec.Reader(bytes: buffer)
-        var out: [TermChange] = []
-        while r.position < buffer.count {
-            let insert = try r.bool(), term = try r.string(), start = try r.double(), traceID = try r.string()
-            out.append(TermChange(insert: insert, term: term, start: start, traceID: traceID))
+        var local: [Int] = []
+        for _ in 0..<(try r.count()) {
+            let term = try r.string()
+            if let n = numbers[term] {
+                local.append(n)
+            } else {
+                numbers[term] = terms.count
+                local.append(terms.count)
+                terms.append(term)
+            }
         }
-        return out
+        for _ in 0..<(try r.count()) {
+            let insert = try r.bool(), term = try r.count(), start = try r.double(), trace = try r.signed()
+            guard term < local.count else { throw StorageError(.corrupt, "index journal: term \(term) of \(local.count)") }
+            changes.append(JournalledChange(insert: insert, term: local[term], start: start, trace: trace))
+        }
+        guard r.position == buffer.count else { throw StorageError(.corrupt, "index journal: bytes after the last change") }
     }
 
     /// Applies the journal if it may hold changes.
@@ -354,7 +394,7 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// A trace's index terms: each annotation value (typed) and each service name.
-    private static func indexTerms(_ f: TraceFacts) -> Set<String> {
+    static func indexTerms(_ f: TraceFacts) -> Set<String> {
         var terms = Set(f.annotations.map { term(.annotation(key: $0.key, value: $0.value)) })
         for s in f.services { terms.insert(term(.service(name: s.id.name))) }
         return terms
@@ -406,13 +446,13 @@ package final class SQLiteTraceStore: TraceStore {
     // MARK: Reading
 
     /// A stored trace as the append path keeps it: its facts and its documents, parsed again from their blocks.
-    private static func cachedTrace(_ db: Database, facts blob: Data, references text: String) throws -> CachedTrace {
+    private static func cachedTrace(_ db: Database, row: Int64, facts blob: Data, references text: String) throws -> CachedTrace {
         var documents: [Document] = []
         for d in try documentTexts(db, references(text)) {
             let segment = try Segment.parse(JSONValue.parse(d.text), nowSeconds: 0)
             documents.append(Document(segment: segment, block: d.block, position: d.position))
         }
-        return CachedTrace(documents: documents, facts: [UInt8](blob))
+        return CachedTrace(row: row, documents: documents, facts: [UInt8](blob))
     }
 
     /// The texts of a trace's documents, in the order of its references.
@@ -455,8 +495,8 @@ package final class SQLiteTraceStore: TraceStore {
     package func summaries(start: Double, end: Double, range: TraceTimeRange, filter: FilterExpression?, after token: String?,
                            limit: Int) async throws -> TraceSummaryPage {
         let terms = filter?.indexTerms ?? []
-        // Resume after the last trace of the previous page: (start, trace id).
-        let (afterStart, afterID) = Self.position(token)
+        // Resume after the last trace of the previous page: (start, rowid).
+        let (afterStart, afterRow) = Self.position(token)
         // The index must hold every trace committed so far: terms still in the journal are applied first.
         if !terms.isEmpty,
            try await database.pool.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM trace_term_journal)") ?? false }) {
@@ -469,22 +509,23 @@ package final class SQLiteTraceStore: TraceStore {
             var sql: String
             var arguments: StatementArguments
             if let first = terms.first {
-                sql = "SELECT t.trace_id, t.start, t.end, t.trace_time, t.facts FROM trace_term x JOIN trace t ON t.trace_id = x.trace_id WHERE x.term = ? AND x.start >= ? AND x.start <= ?"
+                sql = "SELECT t.rowid, t.start, t.end, t.trace_time, t.facts FROM trace_term x JOIN trace t ON t.rowid = x.trace WHERE x.term = ? AND x.start >= ? AND x.start <= ?"
                 arguments = [Self.term(first), max(lower, afterStart), upper]
                 for other in terms.dropFirst() {
-                    sql += " AND EXISTS (SELECT 1 FROM trace_term y WHERE y.term = ? AND y.start = t.start AND y.trace_id = t.trace_id)"
+                    sql += " AND EXISTS (SELECT 1 FROM trace_term y WHERE y.term = ? AND y.start = x.start AND y.trace = x.trace)"
                     arguments += [Self.term(other)]
                 }
-                sql += " ORDER BY x.start, x.trace_id"
+                sql += " ORDER BY x.start, x.trace"
             } else {
-                sql = "SELECT t.trace_id, t.start, t.end, t.trace_time, t.facts FROM trace t WHERE t.start >= ? AND t.start <= ? ORDER BY t.start, t.trace_id"
+                sql = "SELECT t.rowid, t.start, t.end, t.trace_time, t.facts FROM trace t WHERE t.start >= ? AND t.start <= ? ORDER BY t.start, t.rowid"
                 arguments = [max(lower, afterStart), upper]
             }
             var page = TraceSummaryPage(summaries: [], processed: 0, nextToken: nil)
+            var lastRow: Int64 = 0
             let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
             while let row = try cursor.next() {
-                let traceID: String = row[0], traceStart: Double = row[1], traceEnd: Double = row[2], traceTime: Int64 = row[3]
-                if traceStart < afterStart || (traceStart == afterStart && traceID <= afterID) { continue }
+                let traceRow: Int64 = row[0], traceStart: Double = row[1], traceEnd: Double = row[2], traceTime: Int64 = row[3]
+                if traceStart < afterStart || (traceStart == afterStart && traceRow <= afterRow) { continue }
                 let inRange: Bool = switch range {
                 case .traceID: Double(traceTime) >= start && Double(traceTime) <= end
                 case .event: traceEnd >= start && traceStart <= end
@@ -495,21 +536,22 @@ package final class SQLiteTraceStore: TraceStore {
                 let facts = try Self.facts(row[4] as Data)
                 guard filter?.matches(facts) ?? true else { continue }
                 if page.summaries.count == limit {
-                    let last = page.summaries[page.summaries.count - 1]
-                    page.nextToken = "\(last.startTime)|\(last.id)"
+                    page.nextToken = "\(page.summaries[page.summaries.count - 1].startTime)|\(lastRow)"
                     page.processed -= 1
                     break
                 }
                 page.summaries.append(facts)
+                lastRow = traceRow
             }
             return page
         }
     }
 
-    /// A page token: the (start, trace id) of the previous page's last trace.
-    private static func position(_ token: String?) -> (Double, String) {
-        guard let token, let bar = token.firstIndex(of: "|"), let s = Double(token[..<bar]) else { return (-Double.infinity, "") }
-        return (s, String(token[token.index(after: bar)...]))
+    /// A page token: the (start, rowid) of the previous page's last trace.
+    private static func position(_ token: String?) -> (Double, Int64) {
+        guard let token, let bar = token.firstIndex(of: "|"), let s = Double(token[..<bar]),
+              let row = Int64(token[token.index(after: bar)...]) else { return (-Double.infinity, 0) }
+        return (s, row)
     }
 
     static func term(_ t: TraceIndexTerm) -> String {
@@ -568,15 +610,16 @@ package final class SQLiteTraceStore: TraceStore {
             // Deleting a trace deletes its terms from the index: the journal's changes go first.
             try self.applyTermJournal(db)
             // A trace ends after it starts: those with start < cut-off, through trace_by_start, hold every one to go.
-            let rows = try Row.fetchAll(db, sql: "SELECT trace_id, facts FROM trace WHERE start < ? AND end < ?", arguments: [before, before])
-            let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace_id = ?")
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id, facts FROM trace WHERE start < ? AND end < ?",
+                                        arguments: [before, before])
+            let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
             for row in rows {
-                let id: String = row[0]
-                if let facts = try? Self.facts(row[1]) {
-                    for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, id]) }
+                let rowid: Int64 = row[0], id: String = row[1]
+                if let facts = try? Self.facts(row[2]) {
+                    for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, rowid]) }
                 }
                 try db.execute(sql: "DELETE FROM trace_alias WHERE root_trace_id = ?", arguments: [id])
-                try db.execute(sql: "DELETE FROM trace WHERE trace_id = ?", arguments: [id])
+                try db.execute(sql: "DELETE FROM trace WHERE rowid = ?", arguments: [rowid])
             }
             // Blocks hold the documents of many traces: one goes once it is older than retention by the longest a
             // trace is expected to last (a week).
