@@ -8,6 +8,8 @@ final class DatagramSocket: Sendable {
     /// The largest UDP payload fits a slot.
     static let slot = 65_536
     static let burst = 64
+    /// How long the reader waits after draining the socket before it looks again.
+    static let settleMicroseconds: UInt32 = 1_000
 
     /// A burst of datagrams: `count` of them, the i-th in `bytes[i * slot ..< i * slot + lengths[i]]`.
     struct Burst {
@@ -52,7 +54,12 @@ final class DatagramSocket: Sendable {
                 // A short wait, so that a stop is noticed.
                 let n = skylens_udp_receive(fd, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Self.slot, Int32(Self.burst),
                                             lengths.baseAddress!, 100)
-                if n > 0 { receive(Burst(bytes: UnsafeRawBufferPointer(buffer), lengths: UnsafeBufferPointer(lengths), count: Int(n))) }
+                guard n > 0 else { continue }
+                receive(Burst(bytes: UnsafeRawBufferPointer(buffer), lengths: UnsafeBufferPointer(lengths), count: Int(n)))
+                // The socket is drained: let datagrams gather for a moment, so that a steady stream is taken many at
+                // a time (at 50,000 a second, about 50 a call) rather than with a wake-up, two system calls and a
+                // hand-over each. The socket's buffer holds far more than arrives meanwhile.
+                if n < Self.burst { usleep(Self.settleMicroseconds) }
             }
             close(fd)
             let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
