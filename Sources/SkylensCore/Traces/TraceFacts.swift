@@ -245,6 +245,10 @@ extension TraceFacts {
         var users: [String] = []
         var annotations: [TraceAnnotation] = []
         var graph: [GraphSample] = []
+        // At most one service, one request and one call per segment: room made once instead of growing.
+        services.reserveCapacity(segments.count)
+        graph.reserveCapacity(segments.count * 2)
+        edges.reserveCapacity(segments.count)
         // Whether any node has each flag: most traces have none, and then have no root causes to look for.
         var flagged = (error: false, fault: false, throttle: false)
         for (i, s) in segments.enumerated() {

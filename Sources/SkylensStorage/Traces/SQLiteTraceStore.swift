@@ -88,9 +88,13 @@ package final class SQLiteTraceStore: TraceStore {
             // (Async links are rare: without any alias stored, the ids are not looked up.)
             let anyAlias = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)") ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
-            var groups: [String: [Document]] = [:]
+            // Each trace's number (in order of first appearance) and each document's trace number.
+            var groups: [String: Int] = [:]
+            groups.reserveCapacity(documents.count)
             var order: [String] = []
-            for (position, d) in documents.enumerated() {
+            var groupOf: [Int] = []
+            groupOf.reserveCapacity(documents.count)
+            for d in documents {
                 var traceID = (aliases.isEmpty ? nil : aliases[d.segment.traceID]) ?? d.segment.traceID
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
@@ -104,8 +108,24 @@ package final class SQLiteTraceStore: TraceStore {
                         traceID = target
                     }
                 }
-                if groups[traceID] == nil { order.append(traceID) }
-                groups[traceID, default: []].append(Document(segment: d.segment, block: 0, position: position))
+                if let g = groups[traceID] {
+                    groupOf.append(g)
+                } else {
+                    groups[traceID] = order.count
+                    groupOf.append(order.count)
+                    order.append(traceID)
+                }
+            }
+            // The documents' positions by trace, in arrival order within each (a counting sort): trace g's are
+            // `grouped[starts[g] ..< starts[g + 1]]`.
+            var starts = [Int](repeating: 0, count: order.count + 1)
+            for g in groupOf { starts[g + 1] += 1 }
+            for g in order.indices { starts[g + 1] += starts[g] }
+            var grouped = [Int](repeating: 0, count: documents.count)
+            var next = starts
+            for (position, g) in groupOf.enumerated() {
+                grouped[next[g]] = position
+                next[g] += 1
             }
 
             // One block holds this commit's documents.
@@ -144,17 +164,18 @@ package final class SQLiteTraceStore: TraceStore {
             var graph: [GraphSample] = [], removed: [GraphSample] = []
             var written: [String: CachedTrace] = [:]
             var termChanges: [TermChange] = []
-            for traceID in order {
+            for (g, traceID) in order.enumerated() {
                 let before = previous[traceID]
                 let beforeFacts = try before?.decodedFacts()
                 var docs = before?.documents ?? []
-                for var d in groups[traceID]! {
+                docs.reserveCapacity(docs.count + starts[g + 1] - starts[g])
+                for position in grouped[starts[g]..<starts[g + 1]] {
+                    let d = Document(segment: documents[position].segment, block: blockID, position: position)
                     if let i = docs.firstIndex(where: { $0.id == d.id }) {
                         // A completed version replaces an in-progress one; an in-progress one never replaces a completed one.
                         if d.segment.inProgress && !docs[i].segment.inProgress { continue }
                         docs.remove(at: i)
                     }
-                    d.block = blockID
                     docs.append(d)
                 }
                 let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
@@ -393,10 +414,19 @@ package final class SQLiteTraceStore: TraceStore {
         }
     }
 
-    /// A trace's index terms: each annotation value (typed) and each service name.
-    static func indexTerms(_ f: TraceFacts) -> Set<String> {
-        var terms = Set(f.annotations.map { term(.annotation(key: $0.key, value: $0.value)) })
-        for s in f.services { terms.insert(term(.service(name: s.id.name))) }
+    /// A trace's index terms, each once: each annotation value (typed) and each service name, in the order of the
+    /// facts (so that unchanged facts give an equal list).
+    static func indexTerms(_ f: TraceFacts) -> [String] {
+        var terms: [String] = []
+        terms.reserveCapacity(f.annotations.count + f.services.count)
+        for a in f.annotations {
+            let t = term(.annotation(key: a.key, value: a.value))
+            if !terms.contains(t) { terms.append(t) }
+        }
+        for s in f.services {
+            let t = term(.service(name: s.id.name))
+            if !terms.contains(t) { terms.append(t) }
+        }
         return terms
     }
 
