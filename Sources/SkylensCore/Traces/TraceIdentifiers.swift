@@ -10,30 +10,40 @@ import Darwin
 package enum TraceIdentifiers {
     /// `1-` + 8 hex digits (epoch seconds of the original request) + `-` + 24 hex digits, lower case (what every
     /// SDK emits; upper case is undocumented and rejected consistently).
-    package static func isValidTraceID(_ id: String) -> Bool {
-        let b = Array(id.utf8)
-        guard b.count == 35, b[0] == UInt8(ascii: "1"), b[1] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "-") else { return false }
-        return b[2..<10].allSatisfy(isLowerHex) && b[11...].allSatisfy(isLowerHex)
-    }
+    package static func isValidTraceID(_ id: String) -> Bool { epochSeconds(ofTraceID: id) != nil }
 
-    /// The epoch seconds a valid trace id carries.
+    /// The epoch seconds a valid trace id carries (nil for an invalid one).
     package static func epochSeconds(ofTraceID id: String) -> Int64? {
-        guard isValidTraceID(id) else { return nil }
-        let b = Array(id.utf8)
-        return b[2..<10].reduce(Int64(0)) { $0 * 16 + Int64(hexValue($1)) }
+        bytes(of: id) { b -> Int64? in
+            guard b.count == 35, b[0] == UInt8(ascii: "1"), b[1] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "-"),
+                  b[11...].allSatisfy(isLowerHex) else { return nil }
+            var seconds: Int64 = 0
+            for c in b[2..<10] {
+                guard isLowerHex(c) else { return nil }
+                seconds = seconds * 16 + Int64(hexValue(c))
+            }
+            return seconds
+        }
     }
 
     /// A segment or subsegment id: 16 hex digits.
     package static func isValidSegmentID(_ id: String) -> Bool {
-        let b = id.utf8
-        return b.count == 16 && b.allSatisfy(isLowerHex)
+        bytes(of: id) { $0.count == 16 && $0.allSatisfy(isLowerHex) }
+    }
+
+    /// A string's UTF-8 bytes, in place when the string keeps them contiguously (native strings do; the utf8 view
+    /// iterated element by element cost more than the checks themselves).
+    @inline(__always) private static func bytes<T>(of s: String, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
+        if let result = s.utf8.withContiguousStorageIfAvailable(body) { return result }
+        return Array(s.utf8).withUnsafeBufferPointer(body)
     }
 
     /// Names: 1 to 200 characters; Unicode letters, numbers, whitespace and `_ . : / % & # = + \ - @`.
     package static func isValidName(_ name: String) -> Bool {
         // Most names are short ASCII: checked byte by byte, without Unicode properties.
-        let utf8 = name.utf8
-        if utf8.count >= 1, utf8.count <= 200, utf8.allSatisfy({ $0 < 0x80 && asciiNameBytes[Int($0)] }) { return true }
+        if bytes(of: name, { b in b.count >= 1 && b.count <= 200 && b.allSatisfy { $0 < 0x80 && asciiNameBytes[Int($0)] } }) {
+            return true
+        }
         let count = name.count
         guard count >= 1, count <= 200 else { return false }
         return name.unicodeScalars.allSatisfy(isNameScalar)
