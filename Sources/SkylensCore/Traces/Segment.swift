@@ -66,6 +66,23 @@ package struct SegmentLink: Sendable, Equatable {
     package var id: String
 }
 
+/// A (sub)segment id as a number: the value of its 16 hexadecimal digits. Parsing refuses any other id, and inferred
+/// segments get ids of that form, so two segments' keys are equal exactly when their ids are. (A string of another
+/// form, such as an unchecked link target, gets a hash that no valid id is likely to equal; lookups of it find nothing.)
+package struct SegmentKey: Hashable, Sendable {
+    package let value: UInt64
+
+    package init(_ id: String) {
+        value = TraceIdentifiers.segmentIDValue(id) ?? Self.hash(id)
+    }
+
+    private static func hash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return h
+    }
+}
+
 /// A segment or subsegment document, validated and reduced to what trace assembly, summaries, the service graph
 /// and filter expressions use. The document text itself is kept by the store and returned as sent.
 ///
@@ -78,8 +95,12 @@ package struct Segment: Sendable, Equatable {
     /// `mutable`), so unsynchronised sharing across tasks is safe.
     private final class Storage: @unchecked Sendable {
         var id: String
+        let key: SegmentKey
         var traceID: String
-        var parentID: String?
+        var parentID: String? {
+            didSet { parentKey = parentID.map(SegmentKey.init) }
+        }
+        var parentKey: SegmentKey?
         var name: String
         var startTime: Double
         var endTime: Double?
@@ -105,8 +126,10 @@ package struct Segment: Sendable, Equatable {
              annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
              exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
             self.id = id
+            key = SegmentKey(id)
             self.traceID = traceID
             self.parentID = parentID
+            parentKey = parentID.map(SegmentKey.init)
             self.name = name
             self.startTime = startTime
             self.endTime = endTime
@@ -158,11 +181,14 @@ package struct Segment: Sendable, Equatable {
     }
 
     package var id: String { storage.id }
+    /// The id as a number, for comparing and looking up ids without touching strings.
+    package var key: SegmentKey { storage.key }
     package var traceID: String { storage.traceID }
     package var parentID: String? {
         get { storage.parentID }
         set { mutable.parentID = newValue }
     }
+    package var parentKey: SegmentKey? { storage.parentKey }
     package var name: String { storage.name }
     package var startTime: Double { storage.startTime }
     package var endTime: Double? { storage.endTime }

@@ -21,7 +21,7 @@ package struct AssembledTrace: Sendable, Equatable {
     package func locate() -> NodeIndex {
         var out = NodeIndex()
         func walk(_ s: Segment, _ index: Int) {
-            out.add(s.id, index)
+            out.add(s.key, index)
             for child in s.subsegments { walk(child, index) }
         }
         for (i, s) in segments.enumerated() { walk(s, i) }
@@ -30,9 +30,9 @@ package struct AssembledTrace: Sendable, Equatable {
     }
 
     /// The (sub)segment with `id` inside top-level segment `index`.
-    package func node(_ id: String, in index: Int) -> Segment? {
+    package func node(_ id: SegmentKey, in index: Int) -> Segment? {
         func find(_ s: Segment) -> Segment? {
-            if s.id == id { return s }
+            if s.key == id { return s }
             for child in s.subsegments { if let found = find(child) { return found } }
             return nil
         }
@@ -41,7 +41,7 @@ package struct AssembledTrace: Sendable, Equatable {
 
     /// The segment a top-level segment was called from (via its parent subsegment, or an async link), if present.
     package func callerIndex(of segment: Segment, in index: NodeIndex) -> Int? {
-        guard let parent = segment.parentID ?? asyncParent(of: segment.id) else { return nil }
+        guard let parent = segment.parentKey ?? asyncParent(of: segment) else { return nil }
         return index[parent]
     }
 
@@ -49,37 +49,44 @@ package struct AssembledTrace: Sendable, Equatable {
     package func asyncParent(of id: String) -> String? {
         asyncParents.isEmpty ? nil : asyncParents[id]
     }
+
+    /// The (sub)segment a top-level segment was joined under by a span link, if any (most traces have none).
+    package func asyncParent(of segment: Segment) -> SegmentKey? {
+        asyncParents.isEmpty ? nil : asyncParents[segment.id].map(SegmentKey.init)
+    }
 }
 
 /// Ids of a trace's nodes, each with a number (for `locate()`, the top-level segment it belongs to; the first place
 /// an id appears wins). Most traces have a handful of nodes: those are looked up by comparing ids in turn, which
 /// costs less than hashing them; larger ones get a hash table.
 package struct NodeIndex {
-    private var ids: [String] = []
+    private var ids: [SegmentKey] = []
     private var owners: [Int] = []
-    private var table: [String: Int]?
+    private var table: [SegmentKey: Int]?
 
     /// Beyond this many nodes, lookups go through a hash table.
     static let linearLimit = 24
 
-    mutating func add(_ id: String, _ owner: Int) {
+    mutating func add(_ id: SegmentKey, _ owner: Int) {
         ids.append(id)
         owners.append(owner)
     }
 
     mutating func finish() {
         guard ids.count > Self.linearLimit else { return }
-        var t: [String: Int] = [:]
+        var t: [SegmentKey: Int] = [:]
         t.reserveCapacity(ids.count)
         for (id, owner) in zip(ids, owners) where t[id] == nil { t[id] = owner }
         table = t
     }
 
-    package subscript(id: String) -> Int? {
+    package subscript(id: SegmentKey) -> Int? {
         if let table { return table[id] }
         for i in ids.indices where ids[i] == id { return owners[i] }
         return nil
     }
+
+    package subscript(id: String) -> Int? { self[SegmentKey(id)] }
 }
 
 /// One concern of trace assembly.
@@ -109,15 +116,15 @@ package struct LatestVersionAdjuster: TraceAdjuster {
         // Most traces hold each id once: for a few documents, comparing every pair says so without hashing.
         let segments = trace.segments
         if segments.count <= 16,
-           !segments.indices.contains(where: { i in segments[(i + 1)...].contains { $0.id == segments[i].id } }) { return }
-        var chosen: [String: Int] = [:]
-        var order: [String] = []
+           !segments.indices.contains(where: { i in segments[(i + 1)...].contains { $0.key == segments[i].key } }) { return }
+        var chosen: [SegmentKey: Int] = [:]
+        var order: [SegmentKey] = []
         for (i, s) in trace.segments.enumerated() {
-            if let previous = chosen[s.id] {
-                if !s.inProgress || trace.segments[previous].inProgress { chosen[s.id] = i }
+            if let previous = chosen[s.key] {
+                if !s.inProgress || trace.segments[previous].inProgress { chosen[s.key] = i }
             } else {
-                chosen[s.id] = i
-                order.append(s.id)
+                chosen[s.key] = i
+                order.append(s.key)
             }
         }
         trace.segments = order.map { trace.segments[chosen[$0]!] }
@@ -137,7 +144,7 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
             let index = trace.locate()
             var left: [Segment] = []
             for sub in pending {
-                guard let parent = sub.parentID, let i = index[parent] else {
+                guard let parent = sub.parentKey, let i = index[parent] else {
                     left.append(sub)
                     continue
                 }
@@ -150,12 +157,12 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
     }
 
     /// Puts `sub` under the node `parent` somewhere in `node`'s tree; false when `parent` is not there.
-    private static func insert(_ sub: Segment, under parent: String, into node: inout Segment) -> Bool {
-        guard node.id == parent else {
+    private static func insert(_ sub: Segment, under parent: SegmentKey, into node: inout Segment) -> Bool {
+        guard node.key == parent else {
             for i in node.subsegments.indices where insert(sub, under: parent, into: &node.subsegments[i]) { return true }
             return false
         }
-        if let existing = node.subsegments.firstIndex(where: { $0.id == sub.id }) {
+        if let existing = node.subsegments.firstIndex(where: { $0.key == sub.key }) {
             if !sub.inProgress || node.subsegments[existing].inProgress { node.subsegments[existing] = sub }
         } else {
             node.subsegments.append(sub)
@@ -172,7 +179,7 @@ package struct AsyncLinkAdjuster: TraceAdjuster {
         guard trace.segments.contains(where: { $0.parentID == nil && !$0.links.isEmpty }) else { return }
         let index = trace.locate()
         for s in trace.segments where s.parentID == nil {
-            if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id] != index[s.id] }) {
+            if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id] != index[s.key] }) {
                 trace.asyncParents[s.id] = link.id
             }
         }
@@ -192,7 +199,7 @@ package struct ClockSkewAdjuster: TraceAdjuster {
             guard !done[i], depth < 64 else { return }
             done[i] = true
             let segment = trace.segments[i]
-            guard let parentID = segment.parentID, trace.asyncParent(of: segment.id) == nil, let owner = index[parentID],
+            guard let parentID = segment.parentKey, trace.asyncParent(of: segment) == nil, let owner = index[parentID],
                   owner != i else { return }
             settle(owner, depth: depth + 1)
             guard let parent = trace.node(parentID, in: owner), let parentEnd = parent.endTime, let childEnd = segment.endTime else { return }
@@ -203,7 +210,7 @@ package struct ClockSkewAdjuster: TraceAdjuster {
             trace.segments[i].shift(by: delta)
             trace.skewCorrections[segment.id] = delta
         }
-        for i in trace.segments.indices where trace.segments[i].parentID != nil { settle(i, depth: 0) }
+        for i in trace.segments.indices where trace.segments[i].parentKey != nil { settle(i, depth: 0) }
     }
 }
 
@@ -215,14 +222,14 @@ package struct InferredSegmentAdjuster: TraceAdjuster {
     package func adjust(_ trace: inout AssembledTrace) {
         // Ids that downstream segments name as their parent.
         var parents = NodeIndex()
-        for (i, s) in trace.segments.enumerated() { if let p = s.parentID { parents.add(p, i) } }
+        for (i, s) in trace.segments.enumerated() { if let p = s.parentKey { parents.add(p, i) } }
         parents.finish()
-        func called(_ id: String) -> Bool { parents[id] != nil }
+        func called(_ id: SegmentKey) -> Bool { parents[id] != nil }
         var inferred: [Segment] = []
         for s in trace.segments where !s.inferred {
             for child in s.subsegments {
                 child.forEachNode { node in
-                    guard node.namespace == "aws" || node.namespace == "remote", !node.http.traced, !called(node.id) else { return }
+                    guard node.namespace == "aws" || node.namespace == "remote", !node.http.traced, !called(node.key) else { return }
                     inferred.append(Self.inferredSegment(for: node, traceID: trace.id))
                 }
             }

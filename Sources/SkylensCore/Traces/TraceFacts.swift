@@ -236,7 +236,7 @@ extension TraceFacts {
         entryPoint = ServiceID(root)
         isPartial = !trace.orphans.isEmpty || segments.contains { $0.inProgress }
             || segments.indices.contains { callers[$0] == nil && $0 != rootIndex && !segments[$0].inferred }
-            || segments.contains { $0.parentID != nil && index[$0.parentID!] == nil }
+            || segments.contains { $0.parentKey != nil && index[$0.parentKey!] == nil }
         linkedTraceIDs = segments.allSatisfy { $0.traceID == trace.id } ? []
             : Array(Set(segments.map(\.traceID)).subtracting([trace.id])).sorted()
 
@@ -268,7 +268,7 @@ extension TraceFacts {
             graph.append(GraphSample(minute: minute, source: nil, destination: id, outcome: outcome, responseTimeMillis: millis))
             if let c = callers[i] {
                 let source = ServiceID(segments[c])
-                let async = trace.asyncParent(of: s.id) != nil
+                let async = trace.asyncParent(of: s) != nil
                 edges.append(EdgeFacts(source: source, destination: id, error: s.error, fault: s.fault, throttle: s.throttle,
                                        responseTime: s.duration, async: async))
                 graph.append(GraphSample(minute: minute, source: source, destination: id, outcome: outcome, responseTimeMillis: millis))
@@ -305,19 +305,19 @@ struct RootCauseAnalysis {
     let trace: AssembledTrace
     let rootIndex: Int
     /// Each top-level segment's caller: the (sub)segment id it names as parent, or was linked under.
-    private let callers: [String?]
+    private let callers: [SegmentKey?]
     /// Top-level segments called from each (sub)segment id, for large traces (small ones are scanned in turn).
-    private let calls: [String: [Int]]?
+    private let calls: [SegmentKey: [Int]]?
 
     init(trace: AssembledTrace, rootIndex: Int) {
         self.trace = trace
         self.rootIndex = rootIndex
-        callers = trace.segments.map { $0.parentID ?? trace.asyncParent(of: $0.id) }
+        callers = trace.segments.map { $0.parentKey ?? trace.asyncParent(of: $0) }
         guard callers.count > NodeIndex.linearLimit else {
             calls = nil
             return
         }
-        var calls: [String: [Int]] = [:]
+        var calls: [SegmentKey: [Int]] = [:]
         for (i, p) in callers.enumerated() { if let p { calls[p, default: []].append(i) } }
         self.calls = calls
     }
@@ -326,9 +326,9 @@ struct RootCauseAnalysis {
     private func forEachChild(of node: Segment, _ body: (_ child: Segment, _ newService: Bool) -> Void) {
         for s in node.subsegments { body(s, false) }
         if let calls {
-            for i in calls[node.id] ?? [] { body(trace.segments[i], true) }
+            for i in calls[node.key] ?? [] { body(trace.segments[i], true) }
         } else {
-            for i in callers.indices where callers[i] == node.id { body(trace.segments[i], true) }
+            for i in callers.indices where callers[i] == node.key { body(trace.segments[i], true) }
         }
     }
 

@@ -27,8 +27,19 @@ package enum TraceIdentifiers {
     }
 
     /// A segment or subsegment id: 16 hex digits.
-    package static func isValidSegmentID(_ id: String) -> Bool {
-        bytes(of: id) { $0.count == 16 && $0.allSatisfy(isLowerHex) }
+    package static func isValidSegmentID(_ id: String) -> Bool { segmentIDValue(id) != nil }
+
+    /// The number a valid segment id's 16 hex digits spell (nil for an invalid id).
+    package static func segmentIDValue(_ id: String) -> UInt64? {
+        bytes(of: id) { b -> UInt64? in
+            guard b.count == 16 else { return nil }
+            var value: UInt64 = 0
+            for c in b {
+                guard isLowerHex(c) else { return nil }
+                value = value << 4 | UInt64(hexValue(c))
+            }
+            return value
+        }
     }
 
     /// A string's UTF-8 bytes, in place when the string keeps them contiguously (native strings do; the utf8 view

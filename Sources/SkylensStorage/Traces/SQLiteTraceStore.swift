@@ -171,7 +171,7 @@ package final class SQLiteTraceStore: TraceStore {
                 docs.reserveCapacity(docs.count + starts[g + 1] - starts[g])
                 for position in grouped[starts[g]..<starts[g + 1]] {
                     let d = Document(segment: documents[position].segment, block: blockID, position: position)
-                    if let i = docs.firstIndex(where: { $0.id == d.id }) {
+                    if let i = docs.firstIndex(where: { $0.segment.key == d.segment.key }) {
                         // A completed version replaces an in-progress one; an in-progress one never replaces a completed one.
                         if d.segment.inProgress && !docs[i].segment.inProgress { continue }
                         docs.remove(at: i)
