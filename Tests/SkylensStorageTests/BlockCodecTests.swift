@@ -1,3 +1,4 @@
+import CZlib
 import Testing
 @testable import SkylensCore
 @testable import SkylensStorage
@@ -23,6 +24,29 @@ struct BlockCodecTests {
         }
         #expect(Array(block.bytes[0..<4]) == Array("SKLB".utf8))
         #expect(block.bytes.count < block.rawBytes)
+    }
+
+    /// Blocks are zlib streams whichever library writes them: a block written now inflates with zlib, and a block
+    /// that zlib wrote (every block stored before libdeflate) decodes.
+    @Test func blocksAreZlibStreamsBothWays() throws {
+        let batch = LogBatch((0..<500).map { (Int64($0), "REPORT RequestId: \($0) Duration: \($0 % 97).5 ms") })
+        let block = try BlockCodec.encode(batch, ingestionTime: 9, level: 6)
+        var inflated = [UInt8](repeating: 0, count: block.rawBytes)
+        var length = uLong(block.rawBytes)
+        let status = block.bytes.withUnsafeBufferPointer { b in
+            uncompress(&inflated, &length, b.baseAddress! + BlockCodec.headerSize, uLong(b.count - BlockCodec.headerSize))
+        }
+        #expect(status == Z_OK && Int(length) == block.rawBytes)
+        #expect(BlockCodec.checksum(inflated) == UInt32(crc32(0, inflated, uInt(inflated.count))))
+
+        // The same payload as zlib compresses it, behind the same header.
+        var deflated = [UInt8](repeating: 0, count: Int(compressBound(uLong(inflated.count))))
+        var deflatedLength = uLong(deflated.count)
+        #expect(compress2(&deflated, &deflatedLength, inflated, uLong(inflated.count), 6) == Z_OK)
+        let zlibBlock = Array(block.bytes[0..<BlockCodec.headerSize]) + deflated[0..<Int(deflatedLength)]
+        let decoded = try zlibBlock.withUnsafeBytes { try BlockCodec.decode($0) }
+        #expect(decoded.count == 500)
+        #expect(String(decoding: decoded.bytes[decoded.offsets[7]..<decoded.offsets[8]], as: UTF8.self) == "REPORT RequestId: 7 Duration: 7.5 ms")
     }
 
     @Test func detectsCorruption() throws {
