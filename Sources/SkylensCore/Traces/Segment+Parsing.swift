@@ -248,6 +248,7 @@ extension Segment {
             }
             guard depth < 256 else { throw scanner.error("nesting too deep") }
             var list: [Members?] = []
+            list.reserveCapacity(4)
             try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
                 if s.peek() == UInt8(ascii: "{") {
                     list.append(try Members(&s, depth: depth + 1))
@@ -329,6 +330,7 @@ extension Segment {
             guard case .object(let members) = a else {
                 throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: id)
             }
+            annotations.reserveCapacity(members.count)
             for (key, value) in members {
                 guard TraceIdentifiers.isValidAnnotationKey(key) else {
                     throw SegmentError("InvalidAnnotations", "Annotation key \"\(key)\": keys are letters, digits and underscores.", id: id)
@@ -373,6 +375,7 @@ extension Segment {
             guard case .list(let list) = subs else {
                 throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
             }
+            subsegments.reserveCapacity(list.count)
             for element in list {
                 guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
                 var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)

@@ -60,29 +60,33 @@ package struct AssembledTrace: Sendable, Equatable {
 /// an id appears wins). Most traces have a handful of nodes: those are looked up by comparing ids in turn, which
 /// costs less than hashing them; larger ones get a hash table.
 package struct NodeIndex {
-    private var ids: [SegmentKey] = []
-    private var owners: [Int] = []
+    /// Each id and its number, in the order added (one array, its room made once: built several times per trace).
+    private var entries: [(id: SegmentKey, owner: Int)]
     private var table: [SegmentKey: Int]?
 
     /// Beyond this many nodes, lookups go through a hash table.
     static let linearLimit = 24
 
+    init() {
+        entries = []
+        entries.reserveCapacity(Self.linearLimit)
+    }
+
     mutating func add(_ id: SegmentKey, _ owner: Int) {
-        ids.append(id)
-        owners.append(owner)
+        entries.append((id, owner))
     }
 
     mutating func finish() {
-        guard ids.count > Self.linearLimit else { return }
+        guard entries.count > Self.linearLimit else { return }
         var t: [SegmentKey: Int] = [:]
-        t.reserveCapacity(ids.count)
-        for (id, owner) in zip(ids, owners) where t[id] == nil { t[id] = owner }
+        t.reserveCapacity(entries.count)
+        for e in entries where t[e.id] == nil { t[e.id] = e.owner }
         table = t
     }
 
     package subscript(id: SegmentKey) -> Int? {
         if let table { return table[id] }
-        for i in ids.indices where ids[i] == id { return owners[i] }
+        for e in entries where e.id == id { return e.owner }
         return nil
     }
 
@@ -136,6 +140,7 @@ package struct LatestVersionAdjuster: TraceAdjuster {
 package struct SubsegmentMergeAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
+        guard trace.segments.contains(where: \.isSubsegment) || !trace.orphans.isEmpty else { return }
         var pending = trace.segments.filter(\.isSubsegment) + trace.orphans
         trace.segments.removeAll(where: \.isSubsegment)
         var progressed = true

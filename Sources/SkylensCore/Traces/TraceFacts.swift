@@ -244,6 +244,7 @@ extension TraceFacts {
         var services: [ServiceFacts] = []
         var users: [String] = []
         var annotations: [TraceAnnotation] = []
+        annotations.reserveCapacity(segments.first?.annotations.count ?? 0)
         var graph: [GraphSample] = []
         // At most one service, one request and one call per segment: room made once instead of growing.
         services.reserveCapacity(segments.count)
@@ -375,7 +376,9 @@ struct RootCauseAnalysis {
 
     func slowest(responseTime: Double) -> [RootCause] {
         var node = trace.segments[rootIndex]
-        var path: [RootCause.Service] = [service(node)]
+        var path: [RootCause.Service] = []
+        path.reserveCapacity(trace.segments.count)
+        path.append(service(node))
         for _ in 0..<64 {
             var slowest: (node: Segment, newService: Bool)?
             forEachChild(of: node) { child, newService in

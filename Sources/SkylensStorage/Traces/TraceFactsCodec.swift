@@ -13,6 +13,7 @@ package enum TraceFactsCodec {
         w.bytes.append(version)
         // The service table: every ServiceID the facts mention, in first-seen order (a handful: searched, not hashed).
         var table: [ServiceID] = []
+        table.reserveCapacity(f.services.count + 4)
         func note(_ id: ServiceID) {
             if !table.contains(id) { table.append(id) }
         }
