@@ -110,7 +110,19 @@ package struct ServiceGraphRow: Sendable, Equatable {
 /// How the live service map changes when a trace's facts change: the new samples added, the old ones taken away.
 package enum ServiceGraphDelta {
     package static func rows(adding new: [GraphSample], removing old: [GraphSample]) -> [ServiceGraphRow] {
-        struct Key: Hashable { var minute: Int64; var source: ServiceID?; var destination: ServiceID }
+        struct Key: Hashable {
+            var minute: Int64
+            var source: ServiceID?
+            var destination: ServiceID
+
+            /// The minute and the names: a name rarely has two types, so hashing the types too bought nothing but time
+            /// (equality still compares them).
+            func hash(into hasher: inout Hasher) {
+                hasher.combine(minute)
+                hasher.combine(source?.name)
+                hasher.combine(destination.name)
+            }
+        }
         var rows: [Key: ServiceStatistics] = [:]
         for s in new { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s) }
         for s in old { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s, sign: -1) }

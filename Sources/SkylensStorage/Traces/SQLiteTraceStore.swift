@@ -86,7 +86,7 @@ package final class SQLiteTraceStore: TraceStore {
         try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             // (Async links are rare: without any alias stored, the ids are not looked up.)
-            let anyAlias = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)") ?? false
+            let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
             // Each trace's number (in order of first appearance) and each document's trace number.
             var groups: [String: Int] = [:]
@@ -146,7 +146,12 @@ package final class SQLiteTraceStore: TraceStore {
             }
             // zlib's fastest level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
             let block = try BlockCodec.encode(columns, level: 1)
-            try db.execute(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)", arguments: [now, Data(block.bytes)])
+            let insertBlock = try db.cachedStatement(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)")
+            insertBlock.bind(1, now)
+            try block.bytes.withUnsafeBytes { bytes in
+                insertBlock.bind(2, blob: bytes)
+                try insertBlock.step(db)
+            }
             let blockID = db.lastInsertedRowID
             // Which traces already have facts stored: those in the cache, and those not in it that have a row (most
             // are new: probed one by one through the id index, without building arguments or rows).
@@ -339,7 +344,7 @@ package final class SQLiteTraceStore: TraceStore {
                 statement.bind(3, c.trace)
                 try statement.step(db)
             }
-            try db.execute(sql: "DELETE FROM trace_term_journal WHERE id <= ?", arguments: [lastID])
+            try db.cachedStatement(sql: "DELETE FROM trace_term_journal WHERE id <= ?").execute(arguments: [lastID])
         }
         journalled.withLock { $0 = 0 }
     }
@@ -430,24 +435,30 @@ package final class SQLiteTraceStore: TraceStore {
         return terms
     }
 
+    /// Adds a commit's service-map changes to `service_stat` (statements prepared once per connection: a commit
+    /// changes a few dozen rows, and preparing their SQL each time cost more than running it).
     private static func applyGraph(_ db: Database, _ rows: [ServiceGraphRow]) throws {
+        guard !rows.isEmpty else { return }
+        let select = try db.cachedStatement(sql: """
+            SELECT ok, error, throttle, fault, total_ms, histogram FROM service_stat WHERE minute = ? AND source = ? AND destination = ?
+            """)
+        let delete = try db.cachedStatement(sql: "DELETE FROM service_stat WHERE minute = ? AND source = ? AND destination = ?")
+        let upsert = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO service_stat (minute, source, destination, ok, error, throttle, fault, total_ms, histogram)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for row in rows {
             let source = row.source.map(serviceKey) ?? "", destination = serviceKey(row.destination)
-            var stats = try Row.fetchOne(db, sql: """
-                SELECT ok, error, throttle, fault, total_ms, histogram FROM service_stat WHERE minute = ? AND source = ? AND destination = ?
-                """, arguments: [row.minute, source, destination]).map { Self.statistics($0, from: 0) } ?? ServiceStatistics()
+            var stats = try Row.fetchOne(select, arguments: [row.minute, source, destination]).map { Self.statistics($0, from: 0) }
+                ?? ServiceStatistics()
             stats.merge(row.statistics)
             if stats.total <= 0 {
-                try db.execute(sql: "DELETE FROM service_stat WHERE minute = ? AND source = ? AND destination = ?",
-                               arguments: [row.minute, source, destination])
+                try delete.execute(arguments: [row.minute, source, destination])
                 continue
             }
             let histogram = stats.histogram.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO service_stat (minute, source, destination, ok, error, throttle, fault, total_ms, histogram)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [row.minute, source, destination, stats.ok, stats.error, stats.throttle, stats.fault,
-                                 stats.totalResponseTimeMillis, histogram])
+            try upsert.execute(arguments: [row.minute, source, destination, stats.ok, stats.error, stats.throttle, stats.fault,
+                                           stats.totalResponseTimeMillis, histogram])
         }
     }
 
