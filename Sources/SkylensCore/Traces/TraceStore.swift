@@ -109,27 +109,48 @@ package struct ServiceGraphRow: Sendable, Equatable {
 
 /// How the live service map changes when a trace's facts change: the new samples added, the old ones taken away.
 package enum ServiceGraphDelta {
+    /// Beyond this many rows, a commit's rows are found through a hash table; below, by comparing in turn (a commit
+    /// touches a few services and edges in a minute or two, and most service names are small strings, compared
+    /// without hashing).
+    static let linearLimit = 32
+
     package static func rows(adding new: [GraphSample], removing old: [GraphSample]) -> [ServiceGraphRow] {
         struct Key: Hashable {
             var minute: Int64
             var source: ServiceID?
             var destination: ServiceID
-
-            /// The minute and the names: a name rarely has two types, so hashing the types too bought nothing but time
-            /// (equality still compares them).
-            func hash(into hasher: inout Hasher) {
-                hasher.combine(minute)
-                hasher.combine(source?.name)
-                hasher.combine(destination.name)
+        }
+        var rows: [ServiceGraphRow] = []
+        var table: [Key: Int]?
+        var last = 0
+        func add(_ s: GraphSample, sign: Int64) {
+            func matches(_ r: ServiceGraphRow) -> Bool {
+                r.minute == s.minute && r.destination == s.destination && r.source == s.source
+            }
+            if last < rows.count, matches(rows[last]) {
+                rows[last].statistics.add(s, sign: sign)
+                return
+            }
+            let key = table.map { _ in Key(minute: s.minute, source: s.source, destination: s.destination) }
+            if let i = key.flatMap({ table?[$0] }) ?? (table == nil ? rows.firstIndex(where: matches) : nil) {
+                last = i
+                rows[i].statistics.add(s, sign: sign)
+                return
+            }
+            var statistics = ServiceStatistics()
+            statistics.add(s, sign: sign)
+            last = rows.count
+            rows.append(ServiceGraphRow(minute: s.minute, source: s.source, destination: s.destination, statistics: statistics))
+            if let key { table?[key] = last }
+            if table == nil, rows.count > linearLimit {
+                var t: [Key: Int] = [:]
+                for (i, r) in rows.enumerated() { t[Key(minute: r.minute, source: r.source, destination: r.destination)] = i }
+                table = t
             }
         }
-        var rows: [Key: ServiceStatistics] = [:]
-        for s in new { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s) }
-        for s in old { rows[Key(minute: s.minute, source: s.source, destination: s.destination), default: .init()].add(s, sign: -1) }
-        return rows.compactMap { key, stats in
-            stats.total == 0 && stats.histogram.isEmpty && stats.totalResponseTimeMillis == 0 ? nil
-                : ServiceGraphRow(minute: key.minute, source: key.source, destination: key.destination, statistics: stats)
-        }
+        for s in new { add(s, sign: 1) }
+        for s in old { add(s, sign: -1) }
+        return rows.filter { !($0.statistics.total == 0 && $0.statistics.histogram.isEmpty && $0.statistics.totalResponseTimeMillis == 0) }
     }
 }
 
