@@ -272,4 +272,38 @@ struct TraceStoreTests {
             }
         }
     }
+
+    /// Log events naming a trace are kept as one window per trace and stream, widened by later events; retention
+    /// removes the windows that ended before the cut-off. A database of per-event rows (before migration v14) becomes
+    /// the same windows.
+    @Test func logReferencesAreWindowsPerStream() async throws {
+        let t = Self.now * 1000
+        try await withDirectory { base in
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
+            try await store.addLogReferences([
+                TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 5),
+                TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 2),
+                TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "b", timestamp: t + 1),
+            ])
+            try await store.addLogReferences([TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 9)])
+            let windows = try await store.logReferences(traceIDs: [Self.trace])
+            #expect(windows.map { "\($0.logStream) \($0.first - t) \($0.last - t)" } == ["b 1 1", "a 2 9"])
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_log") == 2)
+            _ = try await store.deleteTraces(before: Double(t + 5) / 1000)
+            #expect(try await store.logReferences(traceIDs: [Self.trace]).map(\.logStream) == ["a"])
+
+            try FileManager.default.createDirectory(atPath: base + "/old", withIntermediateDirectories: true)
+            let old = try DatabasePool(path: base + "/old/skylens.sqlite")
+            try SkylensDatabase.migrator.migrate(old, upTo: "v13-trace-terms-by-rowid")
+            try await old.write { db in
+                for (stream, offset) in [("a", 5), ("a", 2), ("b", 1), ("a", 9)] {
+                    try db.execute(sql: "INSERT INTO trace_log (trace_id, log_group, log_stream, timestamp) VALUES (?, 'g', ?, ?)",
+                                   arguments: [Self.trace, stream, t + Int64(offset)])
+                }
+            }
+            try old.close()
+            let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
+            #expect(try await migrated.logReferences(traceIDs: [Self.trace]) == windows)
+        }
+    }
 }

@@ -154,18 +154,26 @@ package enum ServiceGraphDelta {
     }
 }
 
-/// A log event that names a trace id.
+/// Log events of a stream that name a trace id: the first and last of their timestamps (a trace's lines are looked
+/// for in that window of that stream, so one window per trace and stream is all that is kept).
 package struct TraceLogReference: Sendable, Equatable {
     package var traceID: String
     package var logGroup: String
     package var logStream: String
-    package var timestamp: Int64
+    package var first: Int64
+    package var last: Int64
 
-    package init(traceID: String, logGroup: String, logStream: String, timestamp: Int64) {
+    package init(traceID: String, logGroup: String, logStream: String, first: Int64, last: Int64) {
         self.traceID = traceID
         self.logGroup = logGroup
         self.logStream = logStream
-        self.timestamp = timestamp
+        self.first = first
+        self.last = last
+    }
+
+    /// One event's reference.
+    package init(traceID: String, logGroup: String, logStream: String, timestamp: Int64) {
+        self.init(traceID: traceID, logGroup: logGroup, logStream: logStream, first: timestamp, last: timestamp)
     }
 }
 
@@ -180,7 +188,7 @@ package protocol TraceStore: Sendable {
                    limit: Int) async throws -> TraceSummaryPage
     /// The service map's rows for the minutes in [start, end).
     func serviceGraph(start: Double, end: Double) async throws -> [ServiceGraphRow]
-    /// Records log events that name traces.
+    /// Records log events that name traces (widening each trace's window in their stream).
     func addLogReferences(_ references: [TraceLogReference]) async throws
     func logReferences(traceIDs: [String]) async throws -> [TraceLogReference]
     /// Deletes traces (and their map rows) older than the cut-off (epoch seconds).

@@ -213,8 +213,13 @@ package struct LogsAPI: Sendable {
         var references: [TraceLogReference] = []
         events.bytes.withUnsafeBytes { all in
             TraceIdentifiers.forEachTraceID(in: all, messageOffsets: events.offsets) { i, id in
-                if let last = references.last, last.traceID == id, last.timestamp == events.timestamps[i] { return }
-                references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: events.timestamps[i]))
+                let t = events.timestamps[i]
+                if let n = references.indices.last, references[n].traceID == id {
+                    references[n].first = min(references[n].first, t)
+                    references[n].last = max(references[n].last, t)
+                    return
+                }
+                references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: t))
             }
         }
         try await traces.addLogReferences(references)

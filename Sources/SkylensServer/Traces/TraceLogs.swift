@@ -20,8 +20,8 @@ struct TraceLogs: Sendable {
         var byStream: [String: (group: String, stream: String, from: Int64, to: Int64)] = [:]
         for r in references {
             let key = r.logGroup + "\u{1F}" + r.logStream
-            let w = byStream[key] ?? (r.logGroup, r.logStream, r.timestamp, r.timestamp)
-            byStream[key] = (w.group, w.stream, min(w.from, r.timestamp), max(w.to, r.timestamp))
+            let w = byStream[key] ?? (r.logGroup, r.logStream, r.first, r.last)
+            byStream[key] = (w.group, w.stream, min(w.from, r.first), max(w.to, r.last))
         }
         var out: [String: Line] = [:]
         for w in byStream.values.sorted(by: { ($0.group, $0.stream) < ($1.group, $1.stream) }) {

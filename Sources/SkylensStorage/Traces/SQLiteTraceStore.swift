@@ -619,11 +619,25 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func addLogReferences(_ references: [TraceLogReference]) async throws {
         guard !references.isEmpty else { return }
-        try await database.pool.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO trace_log (trace_id, log_group, log_stream, timestamp) VALUES (?, ?, ?, ?)
+        // One window per trace and stream: a batch's references to one are merged before they are written.
+        var windows: [TraceLogReference] = []
+        var index: [String: Int] = [:]
+        for r in references {
+            let key = r.traceID + "\u{1F}" + r.logGroup + "\u{1F}" + r.logStream
+            if let i = index[key] {
+                windows[i].first = min(windows[i].first, r.first)
+                windows[i].last = max(windows[i].last, r.last)
+            } else {
+                index[key] = windows.count
+                windows.append(r)
+            }
+        }
+        try await database.pool.write { [windows] db in
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO trace_log (trace_id, log_group, log_stream, first, last) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (trace_id, log_group, log_stream) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)
                 """)
-            for r in references { try insert.execute(arguments: [r.traceID, r.logGroup, r.logStream, r.timestamp]) }
+            for w in windows { try upsert.execute(arguments: [w.traceID, w.logGroup, w.logStream, w.first, w.last]) }
         }
     }
 
@@ -631,10 +645,10 @@ package final class SQLiteTraceStore: TraceStore {
         guard !traceIDs.isEmpty else { return [] }
         return try await database.pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT trace_id, log_group, log_stream, timestamp FROM trace_log WHERE trace_id IN (\(Self.placeholders(traceIDs.count)))
-                ORDER BY timestamp
+                SELECT trace_id, log_group, log_stream, first, last FROM trace_log WHERE trace_id IN (\(Self.placeholders(traceIDs.count)))
+                ORDER BY first
                 """, arguments: StatementArguments(traceIDs)).map {
-                TraceLogReference(traceID: $0[0], logGroup: $0[1], logStream: $0[2], timestamp: $0[3])
+                TraceLogReference(traceID: $0[0], logGroup: $0[1], logStream: $0[2], first: $0[3], last: $0[4])
             }
         }
     }
@@ -666,7 +680,9 @@ package final class SQLiteTraceStore: TraceStore {
             // trace is expected to last (a week).
             try db.execute(sql: "DELETE FROM trace_block WHERE created < ?", arguments: [Int64((before - Self.maxTraceSpan) * 1000)])
             try db.execute(sql: "DELETE FROM service_stat WHERE minute < ?", arguments: [Int64(before)])
-            try db.execute(sql: "DELETE FROM trace_log WHERE timestamp < ?", arguments: [Int64(before * 1000)])
+            // Windows that ended before the cut-off (a scan: the sweep is occasional, and an index by time would
+            // double the table).
+            try db.execute(sql: "DELETE FROM trace_log WHERE last < ?", arguments: [Int64(before * 1000)])
             return rows.count
         }
     }
