@@ -273,13 +273,22 @@ struct TraceStoreTests {
         }
     }
 
+    /// Log streams "a" and "b" of group "g", as the log store keeps them.
+    static func createStreams(_ db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO log_group (id, name, creation_time) VALUES (7, 'g', 0);
+            INSERT INTO log_stream (id, group_id, name, creation_time) VALUES (3, 7, 'a', 0), (4, 7, 'b', 0);
+            """)
+    }
+
     /// Log events naming a trace are kept as one window per trace and stream, widened by later events; retention
     /// removes the windows that ended before the cut-off. A database of per-event rows (before migration v14) becomes
-    /// the same windows.
+    /// the same windows; so does one of windows by name (before v15, which names trace and stream in a few bytes).
     @Test func logReferencesAreWindowsPerStream() async throws {
         let t = Self.now * 1000
         try await withDirectory { base in
             let store = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
+            try await store.database.pool.write { try Self.createStreams($0) }
             try await store.addLogReferences([
                 TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 5),
                 TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 2),
@@ -288,6 +297,10 @@ struct TraceStoreTests {
             try await store.addLogReferences([TraceLogReference(traceID: Self.trace, logGroup: "g", logStream: "a", timestamp: t + 9)])
             let windows = try await store.logReferences(traceIDs: [Self.trace])
             #expect(windows.map { "\($0.logStream) \($0.first - t) \($0.last - t)" } == ["b 1 1", "a 2 9"])
+            #expect(windows.allSatisfy { $0.traceID == Self.trace && $0.logGroup == "g" })
+            #expect(TraceIdentifiers.packed(traceID: Self.trace).flatMap { TraceIdentifiers.traceID(packed: $0) } == Self.trace)
+            #expect(TraceIdentifiers.packed(traceID: "1-6B49D200-a006649127e371903a2de979") == nil)
+            #expect(TraceIdentifiers.packed(traceID: "1-6b49d200-a006649127e371903a2de97") == nil)
             #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_log") == 2)
             _ = try await store.deleteTraces(before: Double(t + 5) / 1000)
             #expect(try await store.logReferences(traceIDs: [Self.trace]).map(\.logStream) == ["a"])
@@ -296,6 +309,7 @@ struct TraceStoreTests {
             let old = try DatabasePool(path: base + "/old/skylens.sqlite")
             try SkylensDatabase.migrator.migrate(old, upTo: "v13-trace-terms-by-rowid")
             try await old.write { db in
+                try Self.createStreams(db)
                 for (stream, offset) in [("a", 5), ("a", 2), ("b", 1), ("a", 9)] {
                     try db.execute(sql: "INSERT INTO trace_log (trace_id, log_group, log_stream, timestamp) VALUES (?, 'g', ?, ?)",
                                    arguments: [Self.trace, stream, t + Int64(offset)])

@@ -26,6 +26,36 @@ package enum TraceIdentifiers {
         }
     }
 
+    /// A valid trace id in 16 bytes: the 8 hex digits of its time, then the 24 of its random part, as bytes (nil for an
+    /// invalid id). `traceID(packed:)` gives the id back.
+    package static func packed(traceID id: String) -> [UInt8]? {
+        bytes(of: id) { b -> [UInt8]? in
+            guard b.count == 35, b[0] == UInt8(ascii: "1"), b[1] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "-") else { return nil }
+            // The 32 digits are at 2..<10 and 11..<35.
+            var out = [UInt8](repeating: 0, count: 16)
+            for k in 0..<16 {
+                let j = k < 4 ? 2 + 2 * k : 11 + 2 * (k - 4)
+                guard isLowerHex(b[j]), isLowerHex(b[j + 1]) else { return nil }
+                out[k] = hexValue(b[j]) << 4 | hexValue(b[j + 1])
+            }
+            return out
+        }
+    }
+
+    /// The trace id that `packed(traceID:)` made 16 bytes of.
+    package static func traceID(packed: some Collection<UInt8>) -> String? {
+        guard packed.count == 16 else { return nil }
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = Array("1-".utf8)
+        out.reserveCapacity(35)
+        for (i, byte) in packed.enumerated() {
+            if i == 4 { out.append(UInt8(ascii: "-")) }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     /// A segment or subsegment id: 16 hex digits.
     package static func isValidSegmentID(_ id: String) -> Bool { segmentIDValue(id) != nil }
 

@@ -633,22 +633,40 @@ package final class SQLiteTraceStore: TraceStore {
             }
         }
         try await database.pool.write { [windows] db in
-            let upsert = try db.cachedStatement(sql: """
-                INSERT INTO trace_log (trace_id, log_group, log_stream, first, last) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (trace_id, log_group, log_stream) DO UPDATE SET first = min(first, excluded.first), last = max(last, excluded.last)
+            let stream = try db.cachedStatement(sql: """
+                SELECT s.id FROM log_stream s JOIN log_group g ON g.id = s.group_id WHERE g.name = ? AND s.name = ?
                 """)
-            for w in windows { try upsert.execute(arguments: [w.traceID, w.logGroup, w.logStream, w.first, w.last]) }
+            let upsert = try db.cachedStatement(sql: """
+                INSERT INTO trace_log (trace, stream, first, span) VALUES (?, ?, ?, ?)
+                ON CONFLICT (trace, stream) DO UPDATE SET
+                    first = min(first, excluded.first),
+                    span = max(first + span, excluded.first + excluded.span) - min(first, excluded.first)
+                """)
+            var streams: [String: Int64] = [:]
+            for w in windows {
+                guard let trace = TraceIdentifiers.packed(traceID: w.traceID) else { continue }
+                let key = w.logGroup + "\u{1F}" + w.logStream
+                guard let id = try streams[key] ?? Int64.fetchOne(stream, arguments: [w.logGroup, w.logStream]) else { continue }
+                streams[key] = id
+                try upsert.execute(arguments: [Data(trace), id, w.first, w.last - w.first])
+            }
         }
     }
 
     package func logReferences(traceIDs: [String]) async throws -> [TraceLogReference] {
         guard !traceIDs.isEmpty else { return [] }
         return try await database.pool.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT trace_id, log_group, log_stream, first, last FROM trace_log WHERE trace_id IN (\(Self.placeholders(traceIDs.count)))
-                ORDER BY first
-                """, arguments: StatementArguments(traceIDs)).map {
-                TraceLogReference(traceID: $0[0], logGroup: $0[1], logStream: $0[2], first: $0[3], last: $0[4])
+            let packed = traceIDs.compactMap { TraceIdentifiers.packed(traceID: $0).map { Data($0) } }
+            guard !packed.isEmpty else { return [] }
+            return try Row.fetchAll(db, sql: """
+                SELECT t.trace, g.name, s.name, t.first, t.span FROM trace_log t
+                JOIN log_stream s ON s.id = t.stream JOIN log_group g ON g.id = s.group_id
+                WHERE t.trace IN (\(Self.placeholders(packed.count))) ORDER BY t.first
+                """, arguments: StatementArguments(packed)).compactMap { row in
+                let trace: Data = row[0], first: Int64 = row[3], span: Int64 = row[4]
+                return TraceIdentifiers.traceID(packed: trace).map {
+                    TraceLogReference(traceID: $0, logGroup: row[1], logStream: row[2], first: first, last: first + span)
+                }
             }
         }
     }
@@ -682,7 +700,7 @@ package final class SQLiteTraceStore: TraceStore {
             try db.execute(sql: "DELETE FROM service_stat WHERE minute < ?", arguments: [Int64(before)])
             // Windows that ended before the cut-off (a scan: the sweep is occasional, and an index by time would
             // double the table).
-            try db.execute(sql: "DELETE FROM trace_log WHERE last < ?", arguments: [Int64(before * 1000)])
+            try db.execute(sql: "DELETE FROM trace_log WHERE first + span < ?", arguments: [Int64(before * 1000)])
             return rows.count
         }
     }
