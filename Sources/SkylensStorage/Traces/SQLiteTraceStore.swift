@@ -89,9 +89,7 @@ package final class SQLiteTraceStore: TraceStore {
             let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
             // Each trace's number (in order of first appearance) and each document's trace number.
-            var groups: [String: Int] = [:]
-            groups.reserveCapacity(documents.count)
-            var order: [String] = []
+            var traces = Numbering<String>(capacity: documents.count)
             var groupOf: [Int] = []
             groupOf.reserveCapacity(documents.count)
             for d in documents {
@@ -99,7 +97,7 @@ package final class SQLiteTraceStore: TraceStore {
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
-                    let known = try groups[target] != nil || cache.withLock({ $0.traces[target] }) != nil
+                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil
                         || Bool.fetchOne(db, sql: "SELECT 1 FROM trace WHERE trace_id = ?", arguments: [target]) ?? false
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
@@ -108,14 +106,9 @@ package final class SQLiteTraceStore: TraceStore {
                         traceID = target
                     }
                 }
-                if let g = groups[traceID] {
-                    groupOf.append(g)
-                } else {
-                    groups[traceID] = order.count
-                    groupOf.append(order.count)
-                    order.append(traceID)
-                }
+                groupOf.append(traces.number(traceID))
             }
+            let order = traces.values
             // The documents' positions by trace, in arrival order within each (a counting sort): trace g's are
             // `grouped[starts[g] ..< starts[g + 1]]`.
             var starts = [Int](repeating: 0, count: order.count + 1)
@@ -269,20 +262,16 @@ package final class SQLiteTraceStore: TraceStore {
     /// insert flag, term number, start and trace rowid), in the facts codec's varints, strings and doubles.
     private func journal(_ db: Database, _ changes: [TermChange]) throws {
         guard !changes.isEmpty else { return }
-        var numbers: [String: Int] = [:]
-        var terms: [String] = []
-        for c in changes where numbers[c.term] == nil {
-            numbers[c.term] = terms.count
-            terms.append(c.term)
-        }
+        var terms = Numbering<String>()
+        let numbers = changes.map { terms.number($0.term) }
         var w = TraceFactsCodec.Output()
         w.bytes.reserveCapacity(terms.count * 24 + changes.count * 16)
         w.count(terms.count)
-        for t in terms { w.string(t) }
+        for t in terms.values { w.string(t) }
         w.count(changes.count)
-        for c in changes {
+        for (c, number) in zip(changes, numbers) {
             w.bool(c.insert)
-            w.count(numbers[c.term]!)
+            w.count(number)
             w.double(c.start)
             w.signed(c.trace)
         }
@@ -306,16 +295,16 @@ package final class SQLiteTraceStore: TraceStore {
     /// Applies every journalled term change to `trace_term`, in key order (the last change of a key wins), and
     /// empties the journal.
     private func applyTermJournal(_ db: Database) throws {
-        var terms: [String] = []
-        var numbers: [String: Int] = [:]
+        var numbering = Numbering<String>()
         var changes: [JournalledChange] = []
         var lastID: Int64?
         let rows = try Row.fetchCursor(db, sql: "SELECT id, changes FROM trace_term_journal ORDER BY id")
         while let row = try rows.next() {
             lastID = row[0]
             let blob: Data = row[1]
-            try blob.withUnsafeBytes { try Self.readJournalRow($0, terms: &terms, numbers: &numbers, into: &changes) }
+            try blob.withUnsafeBytes { try Self.readJournalRow($0, terms: &numbering, into: &changes) }
         }
+        let terms = numbering.values
         if let lastID {
             // In SQLite's key order: terms by their bytes (BINARY collation, not Swift's Unicode order), each distinct
             // term compared once to rank it, then changes by rank, start and rowid.
@@ -366,20 +355,11 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// A journal row's changes, appended to `changes`; its terms numbered in `terms` (each distinct one once).
-    private static func readJournalRow(_ buffer: UnsafeRawBufferPointer, terms: inout [String], numbers: inout [String: Int],
+    private static func readJournalRow(_ buffer: UnsafeRawBufferPointer, terms: inout Numbering<String>,
                                        into changes: inout [JournalledChange]) throws(StorageError) {
         let r = TraceFactsCodec.Reader(bytes: buffer)
         var local: [Int] = []
-        for _ in 0..<(try r.count()) {
-            let term = try r.string()
-            if let n = numbers[term] {
-                local.append(n)
-            } else {
-                numbers[term] = terms.count
-                local.append(terms.count)
-                terms.append(term)
-            }
-        }
+        for _ in 0..<(try r.count()) { local.append(terms.number(try r.string())) }
         for _ in 0..<(try r.count()) {
             let insert = try r.bool(), term = try r.count(), start = try r.double(), trace = try r.signed()
             guard term < local.count else { throw StorageError(.corrupt, "index journal: term \(term) of \(local.count)") }
