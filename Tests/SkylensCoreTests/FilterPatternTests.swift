@@ -23,6 +23,34 @@ struct FilterPatternTests {
         #expect(try matches("%ab+c%", "xxabbbc"))
     }
 
+    /// A JSON pattern's prefilter keeps every message that matches, however the document escapes the value or key:
+    /// `\uXXXX` for letters (the prefilter then looks for `\u`), short escapes for `/`, `"` and controls (then any
+    /// backslash). Messages with other escapes only are left out when the needle is absent.
+    @Test func jsonPrefilterKeepsEscapedMatches() throws {
+        let cases: [(pattern: String, message: String, matches: Bool)] = [
+            (#"{ $.level = "CRITICAL" }"#, #"{"level":"\u0043RITICAL"}"#, true),
+            (#"{ $.level = "CRITICAL" }"#, #"{"le\u0076el":"CRITICAL"}"#, true),
+            (#"{ $.level = "CRITICAL" }"#, #"{"level":"INFO","msg":"line\nbreak \"quoted\""}"#, false),
+            (#"{ $.path = "/api/users" }"#, #"{"path":"\/api\/users"}"#, true),
+            (#"{ $.msg = "say \"hi\"" }"#, #"{"msg":"say \"hi\""}"#, true),
+            (#"{ $.level = "CRIT*" }"#, #"{"level":"CRIT\u0049CAL"}"#, true),
+            (#"{ $.duration_ms > 5000 }"#, #"{"duration_\u006ds":6000}"#, true),
+        ]
+        for c in cases {
+            let matcher = try FilterPattern.parse(c.pattern).compile()
+            let bytes = Array(c.message.utf8)
+            let matched = bytes.withUnsafeBytes { matcher.matches($0) }
+            #expect(matched == c.matches, "\(c.pattern) on \(c.message)")
+            let needles = try #require(matcher.prefilter, "\(c.pattern)")
+            let held = needles.contains { needle in bytes.withUnsafeBytes { ByteSearch.contains($0, needle) } }
+            if matched { #expect(held, "\(c.pattern): the prefilter drops \(c.message)") }
+        }
+        // Escapes that cannot hide a letter do not make a message a candidate for a letters-only value.
+        let critical = try FilterPattern.parse(#"{ $.level = "CRITICAL" }"#).compile()
+        let plain = Array(#"{"level":"INFO","msg":"a\nb"}"#.utf8)
+        #expect(!(critical.prefilter ?? []).contains { n in plain.withUnsafeBytes { ByteSearch.contains($0, n) } })
+    }
+
     @Test func quotedPhraseKeepsOrderAndSpaces() throws {
         #expect(try matches("\"connection refused\"", "dial tcp: connection refused"))
         #expect(try !matches("\"connection refused\"", "refused connection"))

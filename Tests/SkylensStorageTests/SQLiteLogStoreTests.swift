@@ -114,6 +114,29 @@ struct SQLiteLogStoreTests {
         #expect(none.events.isEmpty)
     }
 
+    /// Sealed blocks are scanned through a pattern's prefilter (its needles searched over the whole block, the pattern
+    /// run only on messages that hold one): every pattern kind finds exactly what it finds event by event, escaped
+    /// JSON values included.
+    @Test(arguments: [#"{ $.level = "CRITICAL" }"#, #"{ $.n > 5 }"#, "?ERROR ?WARN", "ERROR -timeout", #"%Pay[a-z]+%"#,
+                      #"[ip, user, status = 5*]"#])
+    func sealedScansFindWhatEachEventMatches(pattern: String) async throws {
+        let store = try makeStore(sealBytes: 100_000)
+        try await store.createLogGroup("g", tags: [:], now: now)
+        try await store.createLogStream(group: "g", name: "s", now: now)
+        let messages = [
+            #"{"level":"CRITICAL","n":7}"#, #"{"level":"\u0043RITICAL","n":1}"#, #"{"le\u0076el":"CRITICAL"}"#,
+            #"{"level":"INFO","msg":"a\nb","n":9}"#, #"{"level":"INFO","\u006e":6}"#, "ERROR disk full", "ERROR timeout",
+            "WARN slow", "Payment failed", "10.0.0.1 alice 503", "10.0.0.2 bob 200", "plain line",
+        ]
+        _ = try await append(store, "g", "s", messages.enumerated().map { (now - 10_000 + Int64($0.offset), $0.element) })
+        _ = try await store.sealHotEvents(olderThan: now + 1)
+        let matcher = try FilterPattern.parse(pattern).compile()
+        let expected = messages.filter { m in Array(m.utf8).withUnsafeBytes { matcher.matches($0) } }
+        #expect(!expected.isEmpty)
+        let page = try await store.filterLogEvents(FilterEventsQuery(group: "g"), matcher: matcher)
+        #expect(page.events.map(\.message) == expected, "\(pattern)")
+    }
+
     @Test func retentionSweepsOldBlocksAndUpdatesStoredBytes() async throws {
         let store = try makeStore(sealBytes: 10)
         try await store.createLogGroup("g", tags: [:], now: now)

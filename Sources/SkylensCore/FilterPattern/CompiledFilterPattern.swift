@@ -84,8 +84,14 @@ package struct CompiledFilterPattern: Sendable {
                 prefilterIsExact = false
             }
         case .json(let condition):
-            // Verbatim unless the message escapes something: a backslash makes a message a candidate too.
-            prefilter = Self.jsonNeedles(condition).map { $0 + [Self.backslash] }
+            // Verbatim unless the message escapes something in the string that holds the needle. Characters other than
+            // `"`, `\`, `/` and control characters can only be escaped as `\uXXXX`: when no needle has one of those,
+            // a message holding `\u` is a candidate too (most escapes in logs are `\n` and `\"`); otherwise any
+            // backslash.
+            prefilter = Self.jsonNeedles(condition).map { needles in
+                let shortEscapable = needles.contains { $0.contains { $0 == 0x22 || $0 == 0x5C || $0 == 0x2F || $0 < 0x20 } }
+                return needles + [shortEscapable ? Self.backslash : Self.unicodeEscape]
+            }
             prefilterIsExact = false
         case .spaceDelimited:
             prefilter = nil
@@ -133,6 +139,7 @@ package struct CompiledFilterPattern: Sendable {
     }
 
     private static let backslash: [UInt8] = [UInt8(ascii: "\\")]
+    private static let unicodeEscape: [UInt8] = Array(#"\u"#.utf8)
 
     /// A member key (quoted, as it appears in the document) that every document matching `condition` contains,
     /// the longest available; nil when none is certain (`NOT EXISTS`, `||`, wildcard-only selectors).

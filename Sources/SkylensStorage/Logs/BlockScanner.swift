@@ -39,10 +39,20 @@ enum BlockScanner {
                 ByteSearch.forEachMessage(containing: term, in: buffer, offsets: columns.offsets, emit)
                 return
             }
-            for i in 0..<columns.count
-            where matcher.matches(UnsafeRawBufferPointer(rebasing: buffer[columns.offsets[i]..<columns.offsets[i + 1]])) {
-                emit(i)
+            func message(_ i: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: buffer[columns.offsets[i]..<columns.offsets[i + 1]])
             }
+            if let needles = matcher.prefilter, !needles.contains(where: \.isEmpty) {
+                // Every matching message holds one of the needles: search the whole message region for each, and run
+                // the pattern only on the messages that hold one (a JSON pattern's walk is the costly part).
+                var candidate = [Bool](repeating: false, count: columns.count)
+                for needle in needles {
+                    ByteSearch.forEachMessage(containing: needle, in: buffer, offsets: columns.offsets) { candidate[$0] = true }
+                }
+                for i in 0..<columns.count where candidate[i] && (matcher.prefilterIsExact || matcher.matches(message(i))) { emit(i) }
+                return
+            }
+            for i in 0..<columns.count where matcher.matches(message(i)) { emit(i) }
         }
         return out
     }
