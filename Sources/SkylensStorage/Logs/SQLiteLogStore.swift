@@ -11,7 +11,7 @@ import SkylensCore
 /// ```
 package final class SQLiteLogStore: LogStore {
     package let database: SkylensDatabase
-    /// zlib level used for blocks.
+    /// Compression level (zlib's scale, 1–9) used for blocks.
     package let compressionLevel: Int32
     /// Hot events of one stream are sealed into a block once they reach this many bytes.
     package let sealBytes: Int

@@ -137,7 +137,7 @@ package final class SQLiteTraceStore: TraceStore {
                 text.withUTF8 { columns.bytes.append(contentsOf: $0) }
                 columns.offsets.append(columns.bytes.count)
             }
-            // zlib's fastest level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
+            // The fastest compression level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
             let block = try BlockCodec.encode(columns, level: 1)
             let insertBlock = try db.cachedStatement(sql: "INSERT INTO trace_block (created, bytes) VALUES (?, ?)")
             insertBlock.bind(1, now)
