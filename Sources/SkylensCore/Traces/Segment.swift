@@ -150,21 +150,39 @@ package struct Segment: Sendable, Equatable {
             self.subsegments = subsegments
         }
 
-        func copy() -> Storage {
-            let c = Storage(id: id, traceID: traceID, parentID: parentID, name: name, startTime: startTime, endTime: endTime,
-                            inProgress: inProgress, isSubsegment: isSubsegment, namespace: namespace, origin: origin, http: http,
-                            error: error, fault: fault, throttle: throttle, annotations: annotations, user: user,
-                            awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links,
-                            subsegments: subsegments)
-            c.inferred = inferred
-            return c
+        /// A copy of `other`, its keys taken as they are (not read from the ids' digits again).
+        init(copying other: Storage) {
+            id = other.id
+            key = other.key
+            traceID = other.traceID
+            parentID = other.parentID
+            parentKey = other.parentKey
+            name = other.name
+            startTime = other.startTime
+            endTime = other.endTime
+            inProgress = other.inProgress
+            isSubsegment = other.isSubsegment
+            error = other.error
+            fault = other.fault
+            throttle = other.throttle
+            inferred = other.inferred
+            subsegments = other.subsegments
+            namespace = other.namespace
+            origin = other.origin
+            http = other.http
+            annotations = other.annotations
+            user = other.user
+            awsOperation = other.awsOperation
+            resourceARN = other.resourceARN
+            exceptions = other.exceptions
+            links = other.links
         }
     }
 
     /// The members, copied first if another segment shares them.
     private var mutable: Storage {
         mutating get {
-            if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+            if !isKnownUniquelyReferenced(&storage) { storage = Storage(copying: storage) }
             return storage
         }
     }
