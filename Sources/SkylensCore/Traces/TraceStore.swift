@@ -131,8 +131,9 @@ package enum ServiceGraphDelta {
                 rows[last].statistics.add(s, sign: sign)
                 return
             }
-            let key = table.map { _ in Key(minute: s.minute, source: s.source, destination: s.destination) }
-            if let i = key.flatMap({ table?[$0] }) ?? (table == nil ? rows.firstIndex(where: matches) : nil) {
+            let found = table.map { $0[Key(minute: s.minute, source: s.source, destination: s.destination)] }
+                ?? rows.firstIndex(where: matches)
+            if let i = found {
                 last = i
                 rows[i].statistics.add(s, sign: sign)
                 return
@@ -141,7 +142,7 @@ package enum ServiceGraphDelta {
             statistics.add(s, sign: sign)
             last = rows.count
             rows.append(ServiceGraphRow(minute: s.minute, source: s.source, destination: s.destination, statistics: statistics))
-            if let key { table?[key] = last }
+            table?[Key(minute: s.minute, source: s.source, destination: s.destination)] = last
             if table == nil, rows.count > linearLimit {
                 var t: [Key: Int] = [:]
                 for (i, r) in rows.enumerated() { t[Key(minute: r.minute, source: r.source, destination: r.destination)] = i }
