@@ -34,17 +34,13 @@ enum BlockScanner {
                 for i in 0..<columns.count { emit(i) }
                 return
             }
-            if let term = matcher.singleRequiredTerm {
-                // Search the whole message region at once; map each hit to its event.
-                ByteSearch.forEachMessage(containing: term, in: buffer, offsets: columns.offsets, emit)
-                return
-            }
             func message(_ i: Int) -> UnsafeRawBufferPointer {
                 UnsafeRawBufferPointer(rebasing: buffer[columns.offsets[i]..<columns.offsets[i + 1]])
             }
             if let needles = matcher.prefilter, !needles.contains(where: \.isEmpty) {
                 // Every matching message holds one of the needles: search the whole message region for each, and run
-                // the pattern only on the messages that hold one (a JSON pattern's walk is the costly part).
+                // the pattern only on the messages that hold one (a single plain term, whose prefilter is exact, is
+                // not run at all; a JSON pattern's walk is the costly part).
                 var candidate = [Bool](repeating: false, count: columns.count)
                 for needle in needles {
                     ByteSearch.forEachMessage(containing: needle, in: buffer, offsets: columns.offsets) { candidate[$0] = true }
