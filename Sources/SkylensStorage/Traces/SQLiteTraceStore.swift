@@ -88,6 +88,12 @@ package final class SQLiteTraceStore: TraceStore {
             // (Async links are rare: without any alias stored, the ids are not looked up.)
             let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
+            // Whether a trace id has a row (through the id index, without building arguments or rows).
+            let probe = try db.cachedStatement(sql: "SELECT 1 FROM trace WHERE trace_id = ?")
+            func stored(_ id: String) throws -> Bool {
+                probe.bind(1, id)
+                return try probe.hasRow(db)
+            }
             // Each trace's number (in order of first appearance) and each document's trace number.
             var traces = Numbering<String>(capacity: documents.count)
             var groupOf: [Int] = []
@@ -97,8 +103,7 @@ package final class SQLiteTraceStore: TraceStore {
                 if d.segment.parentID == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
-                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil
-                        || Bool.fetchOne(db, sql: "SELECT 1 FROM trace WHERE trace_id = ?", arguments: [target]) ?? false
+                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil || stored(target)
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
                                        arguments: [traceID, target])
@@ -147,13 +152,11 @@ package final class SQLiteTraceStore: TraceStore {
             }
             let blockID = db.lastInsertedRowID
             // Which traces already have facts stored: those in the cache, and those not in it that have a row (most
-            // are new: probed one by one through the id index, without building arguments or rows).
+            // are new: probed one by one).
             let cached = cache.withLock { c in order.compactMap { id in c.traces[id].map { (id, $0) } } }
             var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
-            let probe = try db.cachedStatement(sql: "SELECT 1 FROM trace WHERE trace_id = ?")
             for id in order where previous[id] == nil {
-                probe.bind(1, id)
-                guard try probe.hasRow(db),
+                guard try stored(id),
                       let row = try Row.fetchOne(db, sql: "SELECT rowid, facts, segments FROM trace WHERE trace_id = ?", arguments: [id])
                 else { continue }
                 previous[id] = try Self.cachedTrace(db, row: row[0], facts: row[1], references: row[2])
