@@ -16,11 +16,12 @@ struct TraceCPUBench: AsyncParsableCommand {
         let now = Int(Date().timeIntervalSince1970)
         let datagrams = (0..<(segments / 5)).flatMap { TraceBench.datagrams(trace: $0, now: now, tracesPerSecond: 10_000) }
         var documents: [SegmentDocument] = []
+        var traceIDs = TraceIDReuse()
         try rate("parse + validate a datagram's document", datagrams.count) {
             for d in datagrams {
                 try d.withUnsafeBytes { buffer in
                     guard case .success(let body) = DaemonDatagram.document(buffer) else { throw ValidationError("bad datagram") }
-                    documents.append(SegmentDocument(segment: try Segment.parse(body, nowSeconds: Int64(now)),
+                    documents.append(SegmentDocument(segment: try Segment.parse(body, nowSeconds: Int64(now), reusing: &traceIDs),
                                                      text: String(decoding: body, as: UTF8.self)))
                 }
             }
@@ -29,6 +30,8 @@ struct TraceCPUBench: AsyncParsableCommand {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-trace-cpu-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let cpu0 = MetricBench.cpuSeconds(pid)
         let t0 = ContinuousClock.now
         for start in stride(from: 0, to: documents.count, by: batch) {
             try await store.append(Array(documents[start..<min(start + batch, documents.count)]), now: Int64(now) * 1000)
@@ -40,6 +43,10 @@ struct TraceCPUBench: AsyncParsableCommand {
         let s = LoadGenerator.seconds(ContinuousClock.now - t0)
         print(String(format: "store commits of %d documents: %.0f segments per second (%.1f µs each)", batch,
                      Double(documents.count) / s, s / Double(documents.count) * 1e6))
+        if let cpu0, let cpu1 = MetricBench.cpuSeconds(pid) {
+            print(String(format: "store commits of %d documents: %.1f µs of CPU each (all threads)", batch,
+                         (cpu1 - cpu0) / Double(documents.count) * 1e6))
+        }
     }
 
     func rate(_ what: String, _ count: Int, _ body: () throws -> Void) rethrows {

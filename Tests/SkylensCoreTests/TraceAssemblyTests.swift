@@ -158,6 +158,10 @@ struct TraceAssemblyTests {
             #"{\#(base),"subsegments":{}}"#,
             #"{\#(base),"subsegments":[1]}"#,
             #"{\#(base),"subsegments":[{"id":"zz"}]}"#,
+            #"{\#(base),"subsegments":[{"id":7,"name":"s","start_time":1.1,"end_time":1.2}]}"#,
+            #"{\#(base),"parent_id":"B000000000000001"}"#,
+            #"{\#(base),"parent_id":7}"#,
+            #"{\#(base),"parent_id":"b00000000000000\u0031"}"#,
             #"{\#(base),"type":"segment"}"#,
             #"{\#(base),"type":"subsegment"}"#,
             #"{\#(base),"type":"subsegment","parent_id":"b000000000000001","links":[{"trace_id":"\#(t)","id":"c000000000000001"}]}"#,
@@ -189,6 +193,33 @@ struct TraceAssemblyTests {
         let escaped = try Array(#"{"trace_id":"\#(t)","\u0069d":"a000000000000001","name":"x","name":"y","start_time":1,"end_time":2}"#.utf8)
             .withUnsafeBytes { bytes in try Segment.parse(bytes, nowSeconds: Self.now) }
         #expect(escaped.id == "a000000000000001" && escaped.name == "y")
+    }
+
+    /// A segment keeps its ids as numbers and gives them back as text; a parser reading a batch shares one copy of a
+    /// trace id between consecutive documents that name it, and only then.
+    @Test func idsAreNumbersAndTraceIDsAreSharedOnlyWhenEqual() throws {
+        let t = Self.trace, other = "1-5759e988-0000000000000000000000ff"
+        let texts = [
+            #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"subsegments":[{"id":"b000000000000002","name":"s","start_time":1.1,"end_time":1.2}]}"#,
+            #"{"trace_id":"\#(t)","id":"c000000000000003","parent_id":"b000000000000002","name":"y","start_time":1.3,"end_time":1.4}"#,
+            #"{"trace_id":"\#(other)","id":"d000000000000004","name":"z","start_time":1,"end_time":2}"#,
+            #"{"trace_id":"1-5759e988-0000000000000000000000f\u0066","id":"e000000000000005","name":"z","start_time":1,"end_time":2}"#,
+            #"{"trace_id":"\#(t)","id":"f000000000000006","name":"z","start_time":1,"end_time":2}"#,
+        ]
+        var reuse = TraceIDReuse()
+        let segments = try texts.map { text in
+            try Array(text.utf8).withUnsafeBytes { bytes in try Segment.parse(bytes, nowSeconds: Self.now, reusing: &reuse) }
+        }
+        #expect(segments.map(\.traceID) == [t, t, other, other, t])
+        #expect(segments.map(\.id) == ["a000000000000001", "c000000000000003", "d000000000000004", "e000000000000005", "f000000000000006"])
+        #expect(segments[0].subsegments[0].id == "b000000000000002" && segments[0].subsegments[0].parentID == "a000000000000001")
+        #expect(segments[1].parentID == "b000000000000002" && segments[1].parentKey == segments[0].subsegments[0].key)
+        #expect(segments[0].parentID == nil)
+        // The refused id is reported as sent.
+        let refused = Array(#"{"trace_id":"\#(t)","id":"A000000000000001","name":"x","start_time":1,"end_time":2}"#.utf8).withUnsafeBytes { bytes in
+            Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now, reusing: &reuse) }
+        }
+        if case .failure(let e) = refused { #expect(e.code == "InvalidId" && e.id == "A000000000000001") } else { Issue.record("accepted") }
     }
 
     @Test func traceIDsAreFoundInLogLines() {

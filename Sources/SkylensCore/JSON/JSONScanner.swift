@@ -201,10 +201,16 @@ package struct JSONScanner {
 
     /// Reads a member name and hands `match` its UTF-8 bytes (straight from the input unless it holds escapes).
     package mutating func readKey<T>(_ match: (UnsafeRawBufferPointer) -> T) throws(SyntaxError) -> T {
-        if let plain = try readPlainString() { return match(plain) }
+        try readString(match)
+    }
+
+    /// Reads a string and hands `body` its decoded UTF-8 bytes (straight from the input unless it holds escapes), so
+    /// that a caller can look at them without making a `String`.
+    package mutating func readString<T>(_ body: (UnsafeRawBufferPointer) -> T) throws(SyntaxError) -> T {
+        if let plain = try readPlainString() { return body(plain) }
         var decoded: [UInt8] = []
         try readString(into: &decoded)
-        return decoded.withUnsafeBytes(match)
+        return decoded.withUnsafeBytes(body)
     }
 
     /// Skips a string value, validating it (without copying it unless it holds escapes).

@@ -14,6 +14,14 @@ extension Segment {
 
     /// Parses and validates one top-level document as X-Ray does. `nowSeconds` judges the trace id's age.
     package static func parse(_ bytes: UnsafeRawBufferPointer, nowSeconds: Int64) throws(SegmentError) -> Segment {
+        var traceIDs = TraceIDReuse()
+        return try parse(bytes, nowSeconds: nowSeconds, reusing: &traceIDs)
+    }
+
+    /// Parses and validates one top-level document; a trace id equal to one `traceIDs` holds is shared with it
+    /// instead of copied (documents of a trace arrive together: a batch's documents then hold one copy of their id).
+    package static func parse(_ bytes: UnsafeRawBufferPointer, nowSeconds: Int64,
+                              reusing traceIDs: inout TraceIDReuse) throws(SegmentError) -> Segment {
         guard bytes.count <= maxDocumentBytes else {
             throw SegmentError("DocumentTooLarge", "A segment document can be up to 64 kB; this one is \(bytes.count) bytes.")
         }
@@ -22,7 +30,7 @@ extension Segment {
         let members: Members?
         do {
             if scanner.peek() == UInt8(ascii: "{") {
-                members = try Members(&scanner, depth: 0)
+                members = try Members(&scanner, depth: 0, traceIDs: &traceIDs)
             } else {
                 _ = try scanner.readTree()
                 members = nil
@@ -41,7 +49,7 @@ extension Segment {
     }
 
     private static func parse(_ json: Members, nowSeconds: Int64) throws(SegmentError) -> Segment {
-        let id = json.id?.string
+        let id = json.id?.text
         guard let traceID = json.traceID?.string else {
             throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
         }
@@ -58,7 +66,7 @@ extension Segment {
         case let other?: throw SegmentError("InvalidDocument", "type must be \"subsegment\" when present, not \(other).", id: id)
         }
         var segment = try node(json, traceID: traceID, embedded: false, isSubsegment: isSubsegment)
-        if isSubsegment, segment.parentID == nil {
+        if isSubsegment, segment.parentKey == nil {
             throw SegmentError("MissingParentId", "An independent subsegment needs parent_id.", id: id)
         }
         segment.isSubsegment = isSubsegment
@@ -68,8 +76,9 @@ extension Segment {
     /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups): from a
     /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
     private struct Members {
-        var id, name, traceID, parentID, startTime, endTime, inProgress, type, annotations, cause, links,
+        var name, traceID, startTime, endTime, inProgress, type, annotations, cause, links,
             namespace, origin, user, resourceARN, error, fault, throttle: JSONValue?
+        var id, parentID: IDMember?
         var http: HTTP?
         /// `aws.operation`, when `aws` is an object and it a string.
         var awsOperation: String?
@@ -217,8 +226,40 @@ extension Segment {
             }
         }
 
+        /// An `id` or `parent_id` member: a valid id kept as its number (no string made for it), anything else as read.
+        enum IDMember {
+            case key(SegmentKey)
+            case other(JSONValue)
+
+            init(_ value: JSONValue) {
+                if case .string(let s) = value, let v = TraceIdentifiers.segmentIDValue(s) {
+                    self = .key(SegmentKey(value: v))
+                } else {
+                    self = .other(value)
+                }
+            }
+
+            init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+                guard scanner.peek() == UInt8(ascii: "\"") else {
+                    self = .other(try scanner.readTree(depth: depth))
+                    return
+                }
+                self = try scanner.readString { b in
+                    SegmentKey(validID: b).map(IDMember.key) ?? .other(.string(String(decoding: b, as: UTF8.self)))
+                }
+            }
+
+            /// The member as text, when it is a string.
+            var text: String? {
+                switch self {
+                case .key(let k): k.hex
+                case .other(let v): v.string
+                }
+            }
+        }
+
         /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would.
-        init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+        init(_ scanner: inout JSONScanner, depth: Int, traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) {
             guard depth < 256 else { throw scanner.error("nesting too deep") }
             try scanner.expect(UInt8(ascii: "{"))
             if scanner.consume(UInt8(ascii: "}")) { return }
@@ -226,7 +267,11 @@ extension Segment {
                 let key = try scanner.readKey { Key($0) }
                 try scanner.expect(UInt8(ascii: ":"))
                 switch key {
-                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
+                case .id?: id = try IDMember(&scanner, depth: depth + 1)
+                case .parentID?: parentID = try IDMember(&scanner, depth: depth + 1)
+                case .traceID? where scanner.peek() == UInt8(ascii: "\""):
+                    traceID = .string(try scanner.readString { traceIDs.string($0) })
+                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
                     var operation: String?
@@ -241,7 +286,8 @@ extension Segment {
             try scanner.expect(UInt8(ascii: "}"))
         }
 
-        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Subsegments {
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int,
+                                            traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) -> Subsegments {
             guard scanner.peek() == UInt8(ascii: "[") else {
                 try scanner.skipValue(depth: depth)
                 return .notArray
@@ -251,7 +297,7 @@ extension Segment {
             list.reserveCapacity(4)
             try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
                 if s.peek() == UInt8(ascii: "{") {
-                    list.append(try Members(&s, depth: depth + 1))
+                    list.append(try Members(&s, depth: depth + 1, traceIDs: &traceIDs))
                 } else {
                     try s.skipValue(depth: depth + 1)
                     list.append(nil)
@@ -260,13 +306,14 @@ extension Segment {
             return .list(list)
         }
 
-        /// Keeps a member read as a value tree (the byte reader reads `subsegments`, `http` and `aws` in place).
+        /// Keeps a member read as a value tree (the byte reader reads `id`, `parent_id`, `trace_id`, `subsegments`,
+        /// `http` and `aws` in place).
         private mutating func set(_ key: Key, _ value: JSONValue) {
             switch key {
-            case .id: id = value
+            case .id: id = IDMember(value)
             case .name: name = value
             case .traceID: traceID = value
-            case .parentID: parentID = value
+            case .parentID: parentID = IDMember(value)
             case .startTime: startTime = value
             case .endTime: endTime = value
             case .inProgress: inProgress = value
@@ -292,54 +339,55 @@ extension Segment {
     }
 
     private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
-        guard let id = json.id?.string else { throw SegmentError("MissingId", "id is required.") }
-        guard TraceIdentifiers.isValidSegmentID(id) else {
-            throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
+        let key: SegmentKey
+        switch json.id {
+        case .key(let k)?: key = k
+        case .other(.string(let id))?: throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
+        default: throw SegmentError("MissingId", "id is required.")
         }
-        guard let name = json.name?.string else { throw SegmentError("MissingName", "name is required.", id: id) }
+        guard let name = json.name?.string else { throw SegmentError("MissingName", "name is required.", id: key.hex) }
         guard TraceIdentifiers.isValidName(name) else {
-            throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: id)
+            throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: key.hex)
         }
         guard let start = json.startTime?.number, start.isFinite, start > 0 else {
-            throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: id)
+            throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: key.hex)
         }
         let inProgress = json.inProgress == .bool(true)
         let end = json.endTime?.number
         if json.endTime != nil, end == nil || !end!.isFinite {
-            throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: id)
+            throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: key.hex)
         }
         switch (end, inProgress) {
-        case (nil, false): throw SegmentError("MissingEndTime", "end_time is required unless in_progress is true.", id: id)
-        case (.some, true): throw SegmentError("InvalidEndTime", "A segment has either end_time or in_progress: true, not both.", id: id)
+        case (nil, false): throw SegmentError("MissingEndTime", "end_time is required unless in_progress is true.", id: key.hex)
+        case (.some, true): throw SegmentError("InvalidEndTime", "A segment has either end_time or in_progress: true, not both.", id: key.hex)
         case let (e?, false) where e < start:
-            throw SegmentError("InvalidEndTime", "end_time is before start_time.", id: id)
+            throw SegmentError("InvalidEndTime", "end_time is before start_time.", id: key.hex)
         default: break
         }
-        var parentID: String?
-        if let p = json.parentID {
-            guard let s = p.string, TraceIdentifiers.isValidSegmentID(s) else {
-                throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: id)
-            }
-            parentID = s
+        var parentKey: SegmentKey?
+        switch json.parentID {
+        case nil: break
+        case .key(let k)?: parentKey = k
+        case .other?: throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: key.hex)
         }
         if embedded, json.traceID != nil, json.traceID?.string != traceID {
-            throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: id)
+            throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: key.hex)
         }
         var annotations: [(key: String, value: AnnotationValue)] = []
         if let a = json.annotations {
             guard case .object(let members) = a else {
-                throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: id)
+                throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: key.hex)
             }
             annotations.reserveCapacity(members.count)
-            for (key, value) in members {
-                guard TraceIdentifiers.isValidAnnotationKey(key) else {
-                    throw SegmentError("InvalidAnnotations", "Annotation key \"\(key)\": keys are letters, digits and underscores.", id: id)
+            for (name, value) in members {
+                guard TraceIdentifiers.isValidAnnotationKey(name) else {
+                    throw SegmentError("InvalidAnnotations", "Annotation key \"\(name)\": keys are letters, digits and underscores.", id: key.hex)
                 }
                 guard let v = AnnotationValue(value) else {
-                    throw SegmentError("InvalidAnnotations", "Annotation \(key): values are strings, numbers or booleans.", id: id)
+                    throw SegmentError("InvalidAnnotations", "Annotation \(name): values are strings, numbers or booleans.", id: key.hex)
                 }
-                annotations.removeAll { $0.key == key }
-                annotations.append((key, v))
+                annotations.removeAll { $0.key == name }
+                annotations.append((name, v))
             }
         }
         var http = SegmentHTTP()
@@ -351,7 +399,7 @@ extension Segment {
             http.traced = h.traced
             if let s = h.status {
                 guard let n = s.number, n == n.rounded(), n >= 0, n < 1000 else {
-                    throw SegmentError("InvalidHttp", "http.response.status is an integer status code.", id: id)
+                    throw SegmentError("InvalidHttp", "http.response.status is an integer status code.", id: key.hex)
                 }
                 http.status = Int(n)
             }
@@ -373,21 +421,36 @@ extension Segment {
         var subsegments: [Segment] = []
         if let subs = json.subsegments {
             guard case .list(let list) = subs else {
-                throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: id)
+                throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: key.hex)
             }
             subsegments.reserveCapacity(list.count)
             for element in list {
                 guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
                 var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
-                child.parentID = child.parentID ?? id
+                child.parentKey = child.parentKey ?? key
                 subsegments.append(child)
             }
         }
         return Segment(
-            id: id, traceID: traceID, parentID: parentID, name: name, startTime: start, endTime: end, inProgress: inProgress,
+            key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: start, endTime: end, inProgress: inProgress,
             isSubsegment: isSubsegment, namespace: json.namespace?.string, origin: json.origin?.string, http: http,
             error: json.error == .bool(true), fault: json.fault == .bool(true), throttle: json.throttle == .bool(true), annotations: annotations,
             user: json.user?.string, awsOperation: json.awsOperation,
             resourceARN: json.resourceARN?.string, exceptions: exceptions, links: links, subsegments: subsegments)
+    }
+}
+
+/// The trace id last read by a parser, handed back when the next document names the same trace (the string is then
+/// shared, not copied).
+package struct TraceIDReuse {
+    private var last: String?
+
+    package init() {}
+
+    mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
+        if let last, last.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) == true { return last }
+        let s = String(decoding: bytes, as: UTF8.self)
+        last = s
+        return s
     }
 }

@@ -67,14 +67,35 @@ package struct SegmentLink: Sendable, Equatable {
 }
 
 /// A (sub)segment id as a number: the value of its 16 hexadecimal digits. Parsing refuses any other id, and inferred
-/// segments get ids of that form, so two segments' keys are equal exactly when their ids are. (A string of another
-/// form, such as an unchecked link target, gets a hash that no valid id is likely to equal; lookups of it find nothing.)
+/// segments get ids of that form, so two segments' keys are equal exactly when their ids are, and a segment keeps
+/// only its key (its id is the key's ``hex``). (A string of another form, such as an unchecked link target, gets a
+/// hash that no valid id is likely to equal; lookups of it find nothing.)
 package struct SegmentKey: Hashable, Sendable {
     package let value: UInt64
 
     package init(_ id: String) {
         value = TraceIdentifiers.segmentIDValue(id) ?? Self.hash(id)
     }
+
+    package init(value: UInt64) {
+        self.value = value
+    }
+
+    /// The key of a valid id's UTF-8 bytes (16 lower-case hexadecimal digits); nil for any other bytes.
+    package init?(validID bytes: UnsafeRawBufferPointer) {
+        guard let v = TraceIdentifiers.segmentIDValue(bytes) else { return nil }
+        value = v
+    }
+
+    /// The id this key was read from (for a key of a valid id): 16 lower-case hexadecimal digits.
+    package var hex: String {
+        String(unsafeUninitializedCapacity: 16) { out in
+            for i in 0..<16 { out[i] = Self.digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            return 16
+        }
+    }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func hash(_ s: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -94,12 +115,8 @@ package struct Segment: Sendable, Equatable {
     /// The members. Shared between copies and changed only through a uniquely referenced instance (see
     /// `mutable`), so unsynchronised sharing across tasks is safe.
     private final class Storage: @unchecked Sendable {
-        var id: String
         let key: SegmentKey
-        var traceID: String
-        var parentID: String? {
-            didSet { parentKey = parentID.map(SegmentKey.init) }
-        }
+        let traceID: String
         var parentKey: SegmentKey?
         var name: String
         var startTime: Double
@@ -121,15 +138,13 @@ package struct Segment: Sendable, Equatable {
         let exceptions: [SegmentException]
         let links: [SegmentLink]
 
-        init(id: String, traceID: String, parentID: String?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
+        init(key: SegmentKey, traceID: String, parentKey: SegmentKey?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
              isSubsegment: Bool, namespace: String?, origin: String?, http: SegmentHTTP, error: Bool, fault: Bool, throttle: Bool,
              annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
              exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
-            self.id = id
-            key = SegmentKey(id)
+            self.key = key
             self.traceID = traceID
-            self.parentID = parentID
-            parentKey = parentID.map(SegmentKey.init)
+            self.parentKey = parentKey
             self.name = name
             self.startTime = startTime
             self.endTime = endTime
@@ -150,12 +165,10 @@ package struct Segment: Sendable, Equatable {
             self.subsegments = subsegments
         }
 
-        /// A copy of `other`, its keys taken as they are (not read from the ids' digits again).
+        /// A copy of `other`.
         init(copying other: Storage) {
-            id = other.id
             key = other.key
             traceID = other.traceID
-            parentID = other.parentID
             parentKey = other.parentKey
             name = other.name
             startTime = other.startTime
@@ -187,26 +200,27 @@ package struct Segment: Sendable, Equatable {
         }
     }
 
-    package init(id: String, traceID: String, parentID: String?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
+    package init(key: SegmentKey, traceID: String, parentKey: SegmentKey?, name: String, startTime: Double, endTime: Double?, inProgress: Bool,
                  isSubsegment: Bool, namespace: String?, origin: String?, http: SegmentHTTP, error: Bool, fault: Bool, throttle: Bool,
                  annotations: [(key: String, value: AnnotationValue)], user: String?, awsOperation: String?, resourceARN: String?,
                  exceptions: [SegmentException], links: [SegmentLink], subsegments: [Segment]) {
-        storage = Storage(id: id, traceID: traceID, parentID: parentID, name: name, startTime: startTime, endTime: endTime,
+        storage = Storage(key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: startTime, endTime: endTime,
                           inProgress: inProgress, isSubsegment: isSubsegment, namespace: namespace, origin: origin, http: http,
                           error: error, fault: fault, throttle: throttle, annotations: annotations, user: user,
                           awsOperation: awsOperation, resourceARN: resourceARN, exceptions: exceptions, links: links,
                           subsegments: subsegments)
     }
 
-    package var id: String { storage.id }
+    /// The id (made from its key: a segment keeps ids as numbers).
+    package var id: String { storage.key.hex }
     /// The id as a number, for comparing and looking up ids without touching strings.
     package var key: SegmentKey { storage.key }
     package var traceID: String { storage.traceID }
-    package var parentID: String? {
-        get { storage.parentID }
-        set { mutable.parentID = newValue }
+    package var parentID: String? { storage.parentKey?.hex }
+    package var parentKey: SegmentKey? {
+        get { storage.parentKey }
+        set { mutable.parentKey = newValue }
     }
-    package var parentKey: SegmentKey? { storage.parentKey }
     package var name: String { storage.name }
     package var startTime: Double { storage.startTime }
     package var endTime: Double? { storage.endTime }
@@ -245,7 +259,7 @@ package struct Segment: Sendable, Equatable {
 
     package static func == (a: Segment, b: Segment) -> Bool {
         if a.storage === b.storage { return true }
-        return a.id == b.id && a.traceID == b.traceID && a.parentID == b.parentID && a.name == b.name && a.startTime == b.startTime
+        return a.key == b.key && a.traceID == b.traceID && a.parentKey == b.parentKey && a.name == b.name && a.startTime == b.startTime
             && a.endTime == b.endTime && a.inProgress == b.inProgress && a.isSubsegment == b.isSubsegment
             && a.namespace == b.namespace && a.origin == b.origin && a.http == b.http && a.error == b.error && a.fault == b.fault
             && a.throttle == b.throttle && a.annotations.elementsEqual(b.annotations, by: { $0.key == $1.key && $0.value == $1.value })

@@ -245,7 +245,7 @@ package struct InferredSegmentAdjuster: TraceAdjuster {
     /// The inferred segment for a downstream call's subsegment.
     package static func inferredSegment(for node: Segment, traceID: String) -> Segment {
         var s = Segment(
-            id: inferredID(node.id), traceID: traceID, parentID: node.id, name: node.name, startTime: node.startTime,
+            key: inferredKey(node.key), traceID: traceID, parentKey: node.key, name: node.name, startTime: node.startTime,
             endTime: node.endTime, inProgress: node.inProgress, isSubsegment: false, namespace: node.namespace,
             origin: node.namespace == "aws" ? "AWS::" + node.name : nil, http: node.http, error: node.error, fault: node.fault,
             throttle: node.throttle, annotations: [], user: nil, awsOperation: node.awsOperation, resourceARN: node.resourceARN,
@@ -255,12 +255,15 @@ package struct InferredSegmentAdjuster: TraceAdjuster {
         return s
     }
 
-    /// A stable 16-hex-digit id for the inferred segment (FNV-1a of the subsegment id), so it does not change each
-    /// time the trace is assembled.
-    static func inferredID(_ subsegmentID: String) -> String {
+    /// A stable 16-hex-digit id for the inferred segment (FNV-1a of "inferred:" and the subsegment id), so it does not
+    /// change each time the trace is assembled.
+    static func inferredKey(_ subsegment: SegmentKey) -> SegmentKey {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in ("inferred:" + subsegmentID).utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        let hex = String(h, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        for b in "inferred:".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        for i in 0..<16 {
+            let digit = UInt8(truncatingIfNeeded: subsegment.value >> UInt64(60 - 4 * i)) & 0xF
+            h = (h ^ UInt64(digit < 10 ? 0x30 + digit : 0x57 + digit)) &* 0x100_0000_01b3
+        }
+        return SegmentKey(value: h)
     }
 }

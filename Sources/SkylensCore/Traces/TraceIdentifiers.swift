@@ -61,15 +61,18 @@ package enum TraceIdentifiers {
 
     /// The number a valid segment id's 16 hex digits spell (nil for an invalid id).
     package static func segmentIDValue(_ id: String) -> UInt64? {
-        bytes(of: id) { b -> UInt64? in
-            guard b.count == 16 else { return nil }
-            var value: UInt64 = 0
-            for c in b {
-                guard isLowerHex(c) else { return nil }
-                value = value << 4 | UInt64(hexValue(c))
-            }
-            return value
+        bytes(of: id) { segmentIDValue(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// The number a valid segment id's 16 hex digits spell, from its UTF-8 bytes (nil for an invalid id).
+    package static func segmentIDValue(_ b: UnsafeRawBufferPointer) -> UInt64? {
+        guard b.count == 16 else { return nil }
+        var value: UInt64 = 0
+        for c in b {
+            guard isLowerHex(c) else { return nil }
+            value = value << 4 | UInt64(hexValue(c))
         }
+        return value
     }
 
     /// A string's UTF-8 bytes, in place when the string keeps them contiguously (native strings do; the utf8 view

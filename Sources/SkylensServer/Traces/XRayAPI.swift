@@ -66,11 +66,12 @@ package struct XRayAPI: Sendable {
         let now = wallClock.nowMillis() / 1000
         var accepted: [SegmentDocument] = []
         var unprocessed: [WireValue] = []
+        var traceIDs = TraceIDReuse()
         for item in list {
             guard let text = item.string else { throw XRayError.invalid("Each trace segment document is a string.") }
             var bytes = Array(text.utf8)
             let result = bytes.withUnsafeMutableBytes { buffer in
-                Result { () throws(SegmentError) in try Segment.parse(UnsafeRawBufferPointer(buffer), nowSeconds: now) }
+                Result { () throws(SegmentError) in try Segment.parse(UnsafeRawBufferPointer(buffer), nowSeconds: now, reusing: &traceIDs) }
             }
             switch result {
             case .success(let segment):

@@ -179,6 +179,7 @@ package final class XRayDaemon: Service {
         var documents: [SegmentDocument] = []
         documents.reserveCapacity(ends.count)
         var rejected = 0
+        var traceIDs = TraceIDReuse()
         buffer.bytes.withUnsafeBytes { all in
             for end in ends {
                 let datagram = UnsafeRawBufferPointer(rebasing: all[start..<end])
@@ -189,7 +190,7 @@ package final class XRayDaemon: Service {
                     parsed = .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
                 case .success(let body):
                     parsed = Result { () throws(SegmentError) in
-                        SegmentDocument(segment: try Segment.parse(body, nowSeconds: now), text: String(decoding: body, as: UTF8.self))
+                        SegmentDocument(segment: try Segment.parse(body, nowSeconds: now, reusing: &traceIDs), text: String(decoding: body, as: UTF8.self))
                     }
                 }
                 switch parsed {

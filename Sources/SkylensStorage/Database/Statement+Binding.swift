@@ -12,6 +12,11 @@ extension Statement {
         _ = text.withUTF8 { sqlite3_bind_text(sqliteStatement, index, $0.baseAddress, Int32($0.count), Self.transient) }
     }
 
+    /// Binds UTF-8 bytes as text.
+    func bind(_ index: Int32, text: UnsafeRawBufferPointer) {
+        sqlite3_bind_text(sqliteStatement, index, text.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(text.count), Self.transient)
+    }
+
     func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(sqliteStatement, index, value) }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(sqliteStatement, index, value) }

@@ -35,8 +35,6 @@ package final class SQLiteTraceStore: TraceStore {
         /// Where its text is stored: a block and the position in it.
         var block: Int64
         var position: Int
-
-        var id: String { segment.id }
     }
 
     struct CachedTrace {
@@ -215,15 +213,19 @@ package final class SQLiteTraceStore: TraceStore {
     private static func writeTrace(_ db: Database, _ f: TraceFacts, row existing: Int64?, documents: [Document],
                                    previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
-        var refs = ""
-        refs.reserveCapacity(documents.count * 32)
+        // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
+        var refs: [UInt8] = []
+        refs.reserveCapacity(documents.count * 40)
         for d in documents {
-            if !refs.isEmpty { refs += ";" }
-            refs += d.id
-            refs += d.segment.inProgress ? ":1:" : ":0:"
-            refs += String(d.block)
-            refs += ":"
-            refs += String(d.position)
+            if !refs.isEmpty { refs.append(UInt8(ascii: ";")) }
+            let key = d.segment.key.value
+            for i in 0..<16 { refs.append(hexDigits[Int(truncatingIfNeeded: key >> UInt64(60 - 4 * i)) & 0xF]) }
+            refs.append(UInt8(ascii: ":"))
+            refs.append(UInt8(ascii: d.segment.inProgress ? "1" : "0"))
+            refs.append(UInt8(ascii: ":"))
+            appendDecimal(UInt64(d.block), to: &refs)
+            refs.append(UInt8(ascii: ":"))
+            appendDecimal(UInt64(d.position), to: &refs)
         }
         let statement = try db.cachedStatement(sql: existing == nil
             ? "INSERT INTO trace (start, end, trace_time, facts, segments, trace_id) VALUES (?, ?, ?, ?, ?, ?)"
@@ -233,7 +235,7 @@ package final class SQLiteTraceStore: TraceStore {
         statement.bind(3, traceTime)
         let encoded = TraceFactsCodec.encode(f)
         encoded.withUnsafeBytes { statement.bind(4, blob: $0) }
-        statement.bind(5, refs)
+        refs.withUnsafeBytes { statement.bind(5, text: $0) }
         if let existing { statement.bind(6, existing) } else { statement.bind(6, f.id) }
         try statement.step(db)
         let row = existing ?? db.lastInsertedRowID
@@ -246,6 +248,18 @@ package final class SQLiteTraceStore: TraceStore {
         }
         for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, trace: row)) }
         return (row, encoded)
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    private static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
+        let start = out.count
+        var n = n
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(n % 10))
+            n /= 10
+        } while n > 0
+        out[start...].reverse()
     }
 
     // MARK: The index-term journal
