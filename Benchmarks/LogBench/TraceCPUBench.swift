@@ -11,6 +11,8 @@ struct TraceCPUBench: AsyncParsableCommand {
     @Option(help: "Segment documents (five per trace).") var segments = 100_000
     @Option(help: "Documents per store commit.") var batch = 2_000
     @Flag(help: "Only the store commits (to profile them alone).") var storeOnly = false
+    @Option(help: "Index-term changes journalled before a commit applies them (a large value leaves them all to one application at the end, timed alone).")
+    var journalLimit = 100_000
 
     func run() async throws {
         let now = Int(Date().timeIntervalSince1970)
@@ -29,7 +31,7 @@ struct TraceCPUBench: AsyncParsableCommand {
         if !storeOnly { try phases(documents) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-trace-cpu-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: journalLimit)
         let pid = ProcessInfo.processInfo.processIdentifier
         let cpu0 = MetricBench.cpuSeconds(pid)
         let t0 = ContinuousClock.now

@@ -201,6 +201,42 @@ struct TraceStoreTests {
         }
     }
 
+    /// One application of a long journal (index rows are inserted many to a statement) writes exactly the terms the
+    /// traces have: every trace is found by each of its terms, and terms a later document replaced are gone.
+    @Test func aLongJournalIsAppliedRowForRow() async throws {
+        try await withStore { store in
+            try await store.flushIndex()
+            // More than two statements' worth of rows, and a remainder.
+            let n = 130
+            func trace(_ i: Int) -> String { "1-6b49d200-" + String(repeating: "0", count: 20) + String(format: "%04x", i) }
+            func id(_ i: Int, _ k: Int) -> String { String(format: "%012x%04x", i, k) }
+            let first = try (0..<n).map { i in
+                try Self.document(#"{"trace_id":"\#(trace(i))","id":"\#(id(i, 1))","name":"svc\#(i % 3)","start_time":\#(1800000000.0 + Double(i) / 1000),"end_time":1800000001.0,"annotations":{"shard":\#(i % 7)}}"#)
+            }
+            try await store.append(first, now: Self.now * 1000)
+            // Every tenth trace gets an earlier segment: its terms move to the new start (old rows deleted, new inserted).
+            let moved = Array(stride(from: 0, to: n, by: 10))
+            try await store.append(try moved.map { i in
+                try Self.document(#"{"trace_id":"\#(trace(i))","id":"\#(id(i, 2))","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)
+            }, now: Self.now * 1000)
+            try await store.flushIndex()
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 2 * n + moved.count)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term WHERE start <> 1799999999.5 AND trace IN (SELECT trace FROM trace_term WHERE start = 1799999999.5)") == 0)
+            func found(_ expression: String) async throws -> Set<String> {
+                let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                     filter: try FilterExpression.parse(expression), after: nil, limit: 1000)
+                return Set(page.summaries.map(\.id))
+            }
+            for shard in 0..<7 {
+                #expect(try await found("annotation.shard = \(shard)") == Set((0..<n).filter { $0 % 7 == shard }.map(trace)), "shard \(shard)")
+            }
+            for k in 0..<3 {
+                #expect(try await found(#"service("svc\#(k)")"#) == Set((0..<n).filter { $0 % 3 == k }.map(trace)), "svc\(k)")
+            }
+            #expect(try await found(#"service("late")"#) == Set(moved.map(trace)))
+        }
+    }
+
     /// Traces stored before their rows moved to arrival order (migration v11) are read back unchanged after it.
     @Test func tracesSurviveTheMoveToArrivalOrder() async throws {
         try await withDirectory { base in

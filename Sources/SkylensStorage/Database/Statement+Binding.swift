@@ -17,6 +17,15 @@ extension Statement {
         sqlite3_bind_text(sqliteStatement, index, text.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(text.count), Self.transient)
     }
 
+    /// Binds UTF-8 bytes as text without SQLite copying them: they must stay valid, unchanged, until the statement
+    /// is bound again or its bindings are cleared.
+    func bind(_ index: Int32, staticText text: UnsafeRawBufferPointer) {
+        sqlite3_bind_text(sqliteStatement, index, text.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(text.count), nil)
+    }
+
+    /// Unbinds every parameter (SQLite then holds no pointer given by `bind(_:staticText:)`).
+    func clearBindings() { sqlite3_clear_bindings(sqliteStatement) }
+
     func bind(_ index: Int32, _ value: Double) { sqlite3_bind_double(sqliteStatement, index, value) }
 
     func bind(_ index: Int32, _ value: Int64) { sqlite3_bind_int64(sqliteStatement, index, value) }

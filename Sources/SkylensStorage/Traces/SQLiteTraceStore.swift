@@ -335,24 +335,65 @@ package final class SQLiteTraceStore: TraceStore {
                 if x.trace != y.trace { return x.trace < y.trace }
                 return a < b
             }
-            let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES (?, ?, ?)")
-            let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
+            // Only the last change of each key counts.
+            var inserts: [JournalledChange] = [], deletes: [JournalledChange] = []
+            inserts.reserveCapacity(order.count)
             for (k, i) in order.enumerated() {
                 let c = changes[i]
-                // Only the last change of each key counts.
                 if k + 1 < order.count {
                     let next = changes[order[k + 1]]
                     if next.term == c.term, next.start == c.start, next.trace == c.trace { continue }
                 }
-                let statement = c.insert ? insert : delete
-                statement.bind(1, terms[c.term])
-                statement.bind(2, c.start)
-                statement.bind(3, c.trace)
-                try statement.step(db)
+                if c.insert { inserts.append(c) } else { deletes.append(c) }
             }
+            try Self.writeTerms(db, inserts: inserts, deletes: deletes, terms: terms)
             try db.cachedStatement(sql: "DELETE FROM trace_term_journal WHERE id <= ?").execute(arguments: [lastID])
         }
         journalled.withLock { $0 = 0 }
+    }
+
+    /// Rows inserted by one statement when the journal is applied (SQLite's per-statement cost is then paid once
+    /// for many rows).
+    static let termRowsPerInsert = 50
+
+    /// Inserts and deletes index rows (each key at most once, so their order does not matter); `terms` are the
+    /// changes' term texts, bound in place (their bytes laid end to end in one buffer that outlives every step).
+    private static func writeTerms(_ db: Database, inserts: [JournalledChange], deletes: [JournalledChange], terms: [String]) throws {
+        var text: [UInt8] = []
+        var ends: [Int] = []
+        ends.reserveCapacity(terms.count)
+        for t in terms {
+            text.append(contentsOf: t.utf8)
+            ends.append(text.count)
+        }
+        let many = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES "
+            + Array(repeating: "(?, ?, ?)", count: termRowsPerInsert).joined(separator: ", "))
+        let one = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES (?, ?, ?)")
+        let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
+        try text.withUnsafeBytes { bytes in
+            // The statements keep no pointer into `text` past this scope.
+            defer { for statement in [many, one, delete] { statement.clearBindings() } }
+            func bind(_ statement: Statement, _ c: JournalledChange, at first: Int32) {
+                let start = c.term == 0 ? 0 : ends[c.term - 1]
+                statement.bind(first, staticText: UnsafeRawBufferPointer(rebasing: bytes[start..<ends[c.term]]))
+                statement.bind(first + 1, c.start)
+                statement.bind(first + 2, c.trace)
+            }
+            var i = 0
+            while inserts.count - i >= termRowsPerInsert {
+                for r in 0..<termRowsPerInsert { bind(many, inserts[i + r], at: Int32(3 * r + 1)) }
+                try many.step(db)
+                i += termRowsPerInsert
+            }
+            for c in inserts[i...] {
+                bind(one, c, at: 1)
+                try one.step(db)
+            }
+            for c in deletes {
+                bind(delete, c, at: 1)
+                try delete.step(db)
+            }
+        }
     }
 
     /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
