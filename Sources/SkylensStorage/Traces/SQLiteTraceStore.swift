@@ -253,13 +253,15 @@ package final class SQLiteTraceStore: TraceStore {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
-        let start = out.count
-        var n = n
-        repeat {
-            out.append(UInt8(ascii: "0") + UInt8(n % 10))
-            n /= 10
-        } while n > 0
-        out[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = n, first = 20
+            repeat {
+                first -= 1
+                digits[first] = UInt8(ascii: "0") + UInt8(n % 10)
+                n /= 10
+            } while n > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[first...]))
+        }
     }
 
     // MARK: The index-term journal
