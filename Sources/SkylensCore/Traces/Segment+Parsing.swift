@@ -49,7 +49,8 @@ extension Segment {
     }
 
     private static func parse(_ json: Members, nowSeconds: Int64) throws(SegmentError) -> Segment {
-        let id = json.id?.text
+        // The id as text only for a refusal (making it for every document cost an allocation).
+        var id: String? { json.id?.text }
         guard let traceID = json.traceID?.string else {
             throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
         }
