@@ -8,32 +8,19 @@ package enum TraceFactsCodec {
     static let version: UInt8 = 1
 
     package static func encode(_ f: TraceFacts) -> [UInt8] {
-        var w = Output()
-        w.bytes.reserveCapacity(768)
-        w.bytes.append(version)
-        // The service table: every ServiceID the facts mention, in first-seen order (a handful: searched, not hashed).
+        // The fields are written first, each service as its number in a table made as they are met (a handful of
+        // services: searched, not hashed); the table then goes before them. (A separate pass to collect the table
+        // first compared and copied every service reference twice.)
         var table: [ServiceID] = []
         table.reserveCapacity(f.services.count + 4)
-        func note(_ id: ServiceID) {
-            if !table.contains(id) { table.append(id) }
+        func index(_ id: ServiceID) -> Int {
+            if let i = table.firstIndex(of: id) { return i }
+            table.append(id)
+            return table.count - 1
         }
-        for s in f.services { note(s.id) }
-        for e in f.edges { note(e.source); note(e.destination) }
-        for a in f.annotations { for s in a.services { note(s) } }
-        if let e = f.entryPoint { note(e) }
         let causeLists = [f.faultRootCauses, f.errorRootCauses, f.throttleRootCauses, f.responseTimeRootCauses]
-        for causes in causeLists { for c in causes { for s in c.services { note(s.id) } } }
-        for s in f.graph {
-            if let source = s.source { note(source) }
-            note(s.destination)
-        }
-        w.count(table.count)
-        for s in table {
-            w.string(s.name)
-            w.string(s.type)
-        }
-        func index(_ id: ServiceID) -> Int { table.firstIndex(of: id)! }
-
+        var w = Output()
+        w.bytes.reserveCapacity(640)
         w.string(f.id)
         w.double(f.startTime)
         w.double(f.endTime)
@@ -119,7 +106,16 @@ package enum TraceFactsCodec {
             w.bytes.append(outcome)
             w.signed(s.responseTimeMillis)
         }
-        return w.bytes
+        var out = Output()
+        out.bytes.reserveCapacity(w.bytes.count + 1 + table.count * 32)
+        out.bytes.append(version)
+        out.count(table.count)
+        for s in table {
+            out.string(s.name)
+            out.string(s.type)
+        }
+        out.bytes.append(contentsOf: w.bytes)
+        return out.bytes
     }
 
     /// The encoder's output, written in place (a class written through closures cost a retain and an exclusivity
