@@ -14,7 +14,8 @@ package final class TraceWriter: Service {
     package init(store: any TraceStore, wallClock: any WallClock, logger: Logger) {
         let stored = self.stored
         queue = GroupCommitQueue(name: "traces", logger: logger) { batches in
-            let documents = batches.flatMap { $0 }
+            // Usually one batch: taken as it is (joining copied every document).
+            let documents = batches.count == 1 ? batches[0] : batches.flatMap { $0 }
             try await store.append(documents, now: wallClock.nowMillis())
             stored.withLock { $0 += documents.count }
             return batches.map { _ in .success(()) }
