@@ -181,9 +181,9 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
 package struct AsyncLinkAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
-        guard trace.segments.contains(where: { $0.parentID == nil && !$0.links.isEmpty }) else { return }
+        guard trace.segments.contains(where: { $0.parentKey == nil && !$0.links.isEmpty }) else { return }
         let index = trace.locate()
-        for s in trace.segments where s.parentID == nil {
+        for s in trace.segments where s.parentKey == nil {
             if let link = s.links.first(where: { index[$0.id] != nil && index[$0.id] != index[s.key] }) {
                 trace.asyncParents[s.id] = link.id
             }

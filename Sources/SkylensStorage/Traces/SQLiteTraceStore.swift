@@ -98,7 +98,7 @@ package final class SQLiteTraceStore: TraceStore {
             groupOf.reserveCapacity(documents.count)
             for d in documents {
                 var traceID = (aliases.isEmpty ? nil : aliases[d.segment.traceID]) ?? d.segment.traceID
-                if d.segment.parentID == nil, traceID == d.segment.traceID,
+                if d.segment.parentKey == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
                     let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil || stored(target)
