@@ -272,6 +272,8 @@ extension Segment {
                 case .parentID?: parentID = try IDMember(&scanner, depth: depth + 1)
                 case .traceID? where scanner.peek() == UInt8(ascii: "\""):
                     traceID = .string(try scanner.readString { traceIDs.string($0) })
+                case .origin? where scanner.peek() == UInt8(ascii: "\""):
+                    origin = .string(try scanner.readString(Self.origin))
                 case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
@@ -285,6 +287,21 @@ extension Segment {
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
+        }
+
+        /// The origins the AWS SDKs and services set, as literals: a document naming one shares it instead of copying
+        /// it (the service ids made from it are then copied without reference counting).
+        static let knownOrigins: [String] = [
+            "AWS::EC2::Instance", "AWS::ECS::Container", "AWS::EKS::Container", "AWS::ElasticBeanstalk::Environment",
+            "AWS::Lambda", "AWS::Lambda::Function", "AWS::ApiGateway::Stage", "AWS::AppSync::GraphQLAPI",
+            "AWS::StepFunctions::StateMachine",
+        ]
+
+        static func origin(_ bytes: UnsafeRawBufferPointer) -> String {
+            for known in knownOrigins where known.utf8.count == bytes.count {
+                if known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) == true { return known }
+            }
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int,
