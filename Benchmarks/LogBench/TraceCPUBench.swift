@@ -24,7 +24,7 @@ struct TraceCPUBench: AsyncParsableCommand {
                 try d.withUnsafeBytes { buffer in
                     guard case .success(let body) = DaemonDatagram.document(buffer) else { throw ValidationError("bad datagram") }
                     documents.append(SegmentDocument(segment: try Segment.parse(body, nowSeconds: Int64(now), reusing: &traceIDs),
-                                                     text: String(decoding: body, as: UTF8.self)))
+                                                     text: ArraySlice(body)))
                 }
             }
         }

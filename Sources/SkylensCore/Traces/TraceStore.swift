@@ -1,11 +1,16 @@
 /// A validated document on its way to the store: what was parsed, and the text as sent (BatchGetTraces returns it).
 package struct SegmentDocument: Sendable {
     package var segment: Segment
-    package var text: String
+    /// The text's UTF-8 bytes: a slice, so that a batch's documents can share one buffer instead of a string each.
+    package var text: ArraySlice<UInt8>
 
-    package init(segment: Segment, text: String) {
+    package init(segment: Segment, text: ArraySlice<UInt8>) {
         self.segment = segment
         self.text = text
+    }
+
+    package init(segment: Segment, text: String) {
+        self.init(segment: segment, text: ArraySlice(text.utf8))
     }
 }
 

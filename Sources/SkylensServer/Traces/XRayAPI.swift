@@ -75,7 +75,7 @@ package struct XRayAPI: Sendable {
             }
             switch result {
             case .success(let segment):
-                accepted.append(SegmentDocument(segment: segment, text: text))
+                accepted.append(SegmentDocument(segment: segment, text: bytes[...]))
             case .failure(let e):
                 var m: [(String, WireValue)] = []
                 if let id = e.id ?? Self.documentID(text) { m.append(("Id", .string(id))) }

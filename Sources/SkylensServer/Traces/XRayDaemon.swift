@@ -176,31 +176,36 @@ package final class XRayDaemon: Service {
         var start = batch.lowerBound == 0 ? 0 : buffer.ends[batch.lowerBound - 1]
         buffer.parsed = batch.upperBound
         let now = wallClock.nowMillis() / 1000
-        var documents: [SegmentDocument] = []
-        documents.reserveCapacity(ends.count)
+        // The accepted documents' texts go end to end into one buffer that their documents share (a string each
+        // cost an allocation and a copy per document).
+        var parsed: [(segment: Segment, text: Range<Int>)] = []
+        parsed.reserveCapacity(ends.count)
+        var texts: [UInt8] = []
+        texts.reserveCapacity(ends.last! - start)
         var rejected = 0
         var traceIDs = TraceIDReuse()
         buffer.bytes.withUnsafeBytes { all in
             for end in ends {
                 let datagram = UnsafeRawBufferPointer(rebasing: all[start..<end])
                 start = end
-                let parsed: Result<SegmentDocument, SegmentError>
+                let segment: Result<Segment, SegmentError>
                 switch DaemonDatagram.document(datagram) {
                 case .failure(let r):
-                    parsed = .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
+                    segment = .failure(SegmentError("InvalidDatagram", r == .invalidHeader ? "invalid header" : "missing header or segment"))
                 case .success(let body):
-                    parsed = Result { () throws(SegmentError) in
-                        SegmentDocument(segment: try Segment.parse(body, nowSeconds: now, reusing: &traceIDs), text: String(decoding: body, as: UTF8.self))
+                    segment = Result { () throws(SegmentError) in try Segment.parse(body, nowSeconds: now, reusing: &traceIDs) }
+                    if case .success(let s) = segment {
+                        parsed.append((s, texts.count..<(texts.count + body.count)))
+                        texts.append(contentsOf: body)
                     }
                 }
-                switch parsed {
-                case .success(let doc): documents.append(doc)
-                case .failure(let error):
+                if case .failure(let error) = segment {
                     rejected += 1
                     logger.debug("x-ray document refused", metadata: ["code": "\(error.code)", "reason": "\(error.message)"])
                 }
             }
         }
+        let documents = parsed.map { SegmentDocument(segment: $0.segment, text: texts[$0.text]) }
         counts.withLock { $0.accepted += documents.count; $0.rejected += rejected }
         return documents
     }

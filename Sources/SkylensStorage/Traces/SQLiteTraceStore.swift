@@ -136,14 +136,12 @@ package final class SQLiteTraceStore: TraceStore {
             columns.ingestionTimes.reserveCapacity(documents.count)
             columns.seqOffsets.reserveCapacity(documents.count)
             columns.offsets.reserveCapacity(documents.count + 1)
-            columns.bytes.reserveCapacity(documents.reduce(0) { $0 + $1.text.utf8.count })
+            columns.bytes.reserveCapacity(documents.reduce(0) { $0 + $1.text.count })
             for d in documents {
                 columns.timestamps.append(Int64(d.segment.startTime * 1000))
                 columns.ingestionTimes.append(now)
                 columns.seqOffsets.append(Int64(columns.seqOffsets.count))
-                // Copied as one run (appending the UTF-8 view went byte by byte).
-                var text = d.text
-                text.withUTF8 { columns.bytes.append(contentsOf: $0) }
+                columns.bytes.append(contentsOf: d.text)
                 columns.offsets.append(columns.bytes.count)
             }
             // The fastest compression level: trace blocks are written on the ingest path and read rarely (BatchGetTraces).
