@@ -146,6 +146,7 @@ struct TraceAssemblyTests {
             // Escaped member names, duplicates (the last wins), and members the store does not keep.
             #"{"trace_id":"\#(t)","\u0069d":"a000000000000001","name":"x","name":"y","start_time":1,"end_time":2}"#,
             #"{\#(base),"metadata":{"a":[1,{"b":"\"x\\y\u00e9"}],"c":null,"d":true},"sql":{"query":"select"}}"#,
+            #"{\#(base),"metadata":{"\u0061b":{"c":{}},"d":[{}],"e\n":{"f":"g"}}}"#,
             #"{\#(base),"annotations":{"k":"v","k":2,"n":1.5e3},"http":{"request":{"method":"GET","url":"u"},"response":{"status":503}}}"#,
             #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2,"subsegments":[{"id":"c000000000000001","name":"t","start_time":1.15,"end_time":1.16,"namespace":"aws"}]}]}"#,
             #"{\#(base),"http":{"request":{"method":"GET","url":"a"},"request":{"url":"b","traced":true,"x":{"y":[1]}},"response":{"status":201,"content_length":3}}}"#,
@@ -188,6 +189,8 @@ struct TraceAssemblyTests {
         }
         // What is not JSON at all, anywhere in the document, is InvalidDocument.
         for json in [#"{\#(base),"metadata":{"a":tru}}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
+                     #"{\#(base),"metadata":{1:2}}"#, #"{\#(base),"metadata":{"a" 1}}"#, #"{\#(base),"metadata":{"a":1,}}"#,
+                     #"{\#(base),"metadata":{"\x":1}}"#,
                      #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#] {
             let fromBytes = Array(json.utf8).withUnsafeBytes { bytes in
                 Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }

@@ -348,7 +348,15 @@ package struct JSONScanner {
         guard depth < 256 else { throw error("nesting too deep") }
         switch peek() {
         case UInt8(ascii: "{"):
-            try forEachMember { (s: inout JSONScanner, _) throws(SyntaxError) in try s.skipValue(depth: depth + 1) }
+            // Member names are checked and skipped, not copied.
+            try expect(UInt8(ascii: "{"))
+            if consume(UInt8(ascii: "}")) { return }
+            repeat {
+                try skipString()
+                try expect(UInt8(ascii: ":"))
+                try skipValue(depth: depth + 1)
+            } while consume(UInt8(ascii: ","))
+            try expect(UInt8(ascii: "}"))
         case UInt8(ascii: "["):
             try forEachElement { (s: inout JSONScanner) throws(SyntaxError) in try s.skipValue(depth: depth + 1) }
         case UInt8(ascii: "\""):
