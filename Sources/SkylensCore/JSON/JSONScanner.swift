@@ -343,6 +343,15 @@ package struct JSONScanner {
         return true
     }
 
+    /// Skips one value of any type, validating it, and returns its bytes (to be read again later, by a scanner of
+    /// their own).
+    package mutating func skipValueReturningBytes(depth: Int = 0) throws(SyntaxError) -> UnsafeRawBufferPointer {
+        _ = peek()
+        let start = position
+        try skipValue(depth: depth)
+        return UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+    }
+
     /// Skips one value of any type, validating it.
     package mutating func skipValue(depth: Int = 0) throws(SyntaxError) {
         guard depth < 256 else { throw error("nesting too deep") }

@@ -181,8 +181,12 @@ extension Segment {
         enum Subsegments {
             /// `subsegments` is not an array.
             case notArray
-            /// Each element's members, nil for an element that is not an object.
+            /// Each element's members, nil for an element that is not an object (read from a value tree).
             case list([Members?])
+            /// Each element's bytes, checked but not yet read (read from a document's bytes): each is read when its
+            /// subsegment is made, so that a document's subsegments are never all held as members at once (several
+            /// hundred bytes each: the list of them took an allocation too large for the allocator's fast path).
+            case elements([UnsafeRawBufferPointer], depth: Int)
         }
 
         enum Key {
@@ -304,6 +308,18 @@ extension Segment {
             return String(decoding: bytes, as: UTF8.self)
         }
 
+        /// The members of an object whose bytes were checked when its document was read (so reading them again
+        /// finds no syntax error).
+        static func read(_ bytes: UnsafeRawBufferPointer, depth: Int) throws(SegmentError) -> Members {
+            var scanner = JSONScanner(bytes)
+            var traceIDs = TraceIDReuse()
+            do {
+                return try Members(&scanner, depth: depth, traceIDs: &traceIDs)
+            } catch {
+                throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
+            }
+        }
+
         private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int,
                                             traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) -> Subsegments {
             guard scanner.peek() == UInt8(ascii: "[") else {
@@ -311,17 +327,12 @@ extension Segment {
                 return .notArray
             }
             guard depth < 256 else { throw scanner.error("nesting too deep") }
-            var list: [Members?] = []
-            list.reserveCapacity(4)
+            var elements: [UnsafeRawBufferPointer] = []
+            elements.reserveCapacity(4)
             try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
-                if s.peek() == UInt8(ascii: "{") {
-                    list.append(try Members(&s, depth: depth + 1, traceIDs: &traceIDs))
-                } else {
-                    try s.skipValue(depth: depth + 1)
-                    list.append(nil)
-                }
+                elements.append(try s.skipValueReturningBytes(depth: depth + 1))
             }
-            return .list(list)
+            return .elements(elements, depth: depth + 1)
         }
 
         /// Keeps a member read as a value tree (the byte reader reads `id`, `parent_id`, `trace_id`, `subsegments`,
@@ -437,17 +448,21 @@ extension Segment {
             }
         }
         var subsegments: [Segment] = []
-        if let subs = json.subsegments {
-            guard case .list(let list) = subs else {
-                throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: key.hex)
-            }
+        func add(_ element: Members?) throws(SegmentError) {
+            guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
+            var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
+            child.parentKey = child.parentKey ?? key
+            subsegments.append(child)
+        }
+        switch json.subsegments {
+        case nil: break
+        case .notArray?: throw SegmentError("InvalidSubsegments", "subsegments is an array of subsegment objects.", id: key.hex)
+        case .list(let list)?:
             subsegments.reserveCapacity(list.count)
-            for element in list {
-                guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
-                var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
-                child.parentKey = child.parentKey ?? key
-                subsegments.append(child)
-            }
+            for element in list { try add(element) }
+        case .elements(let elements, let depth)?:
+            subsegments.reserveCapacity(elements.count)
+            for bytes in elements { try add(bytes.first == UInt8(ascii: "{") ? Members.read(bytes, depth: depth) : nil) }
         }
         return Segment(
             key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: start, endTime: end, inProgress: inProgress,
