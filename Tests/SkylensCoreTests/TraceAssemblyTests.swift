@@ -55,6 +55,11 @@ struct TraceAssemblyTests {
         #expect(inferred.map(\.name) == ["DynamoDB"])
         #expect(inferred[0].parentID == "2222222222222222")
         #expect(ServiceID(inferred[0]) == ServiceID(name: "DynamoDB", type: "AWS::DynamoDB"))
+        // Its id is the same in every assembly and every version: FNV-1a of "inferred:" and the subsegment's id.
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in "inferred:2222222222222222".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        #expect(inferred[0].id == String(repeating: "0", count: 16 - hex.count) + hex)
     }
 
     @Test func clockSkewMovesTheDownstreamSegmentInsideItsCall() throws {

@@ -278,7 +278,7 @@ extension Segment {
                     traceID = .string(try scanner.readString { traceIDs.string($0) })
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
                     origin = .string(try scanner.readString(Self.origin))
-                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceIDs: &traceIDs)
+                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
                     var operation: String?
@@ -320,8 +320,7 @@ extension Segment {
             }
         }
 
-        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int,
-                                            traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) -> Subsegments {
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Subsegments {
             guard scanner.peek() == UInt8(ascii: "[") else {
                 try scanner.skipValue(depth: depth)
                 return .notArray

@@ -90,12 +90,22 @@ package struct SegmentKey: Hashable, Sendable {
     /// The id this key was read from (for a key of a valid id): 16 lower-case hexadecimal digits.
     package var hex: String {
         String(unsafeUninitializedCapacity: 16) { out in
-            for i in 0..<16 { out[i] = Self.digits[Int((value >> UInt64(60 - 4 * i)) & 0xF)] }
+            var i = 0
+            forEachHexDigit { digit in
+                out[i] = digit
+                i += 1
+            }
             return 16
         }
     }
 
-    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// Each of the 16 hexadecimal digits of ``hex`` in turn, as UTF-8 (without making the string).
+    @inline(__always) package func forEachHexDigit(_ body: (UInt8) -> Void) {
+        for i in 0..<16 {
+            let d = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
+            body(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10)
+        }
+    }
 
     private static func hash(_ s: String) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -260,10 +260,7 @@ package struct InferredSegmentAdjuster: TraceAdjuster {
     static func inferredKey(_ subsegment: SegmentKey) -> SegmentKey {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
         for b in "inferred:".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        for i in 0..<16 {
-            let digit = UInt8(truncatingIfNeeded: subsegment.value >> UInt64(60 - 4 * i)) & 0xF
-            h = (h ^ UInt64(digit < 10 ? 0x30 + digit : 0x57 + digit)) &* 0x100_0000_01b3
-        }
+        subsegment.forEachHexDigit { h = (h ^ UInt64($0)) &* 0x100_0000_01b3 }
         return SegmentKey(value: h)
     }
 }

@@ -222,8 +222,7 @@ package final class SQLiteTraceStore: TraceStore {
         refs.reserveCapacity(documents.count * 40)
         for d in documents {
             if !refs.isEmpty { refs.append(UInt8(ascii: ";")) }
-            let key = d.segment.key.value
-            for i in 0..<16 { refs.append(hexDigits[Int(truncatingIfNeeded: key >> UInt64(60 - 4 * i)) & 0xF]) }
+            d.segment.key.forEachHexDigit { refs.append($0) }
             refs.append(UInt8(ascii: ":"))
             refs.append(UInt8(ascii: d.segment.inProgress ? "1" : "0"))
             refs.append(UInt8(ascii: ":"))
@@ -253,8 +252,6 @@ package final class SQLiteTraceStore: TraceStore {
         for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, trace: row)) }
         return (row, encoded)
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
