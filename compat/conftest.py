@@ -2,6 +2,7 @@
 import os
 import pathlib
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -49,6 +50,7 @@ class Collector:
     def stop(self):
         self.process.terminate()
         self.process.wait(timeout=30)
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ import copy
 import datetime
 import json
 import os
-import tempfile
 
 import boto3
 import botocore.session
@@ -14,7 +13,7 @@ from botocore.exceptions import ClientError
 PROTOCOLS = ["smithy-rpc-v2-cbor", "json", "query"]
 
 
-def cloudwatch_client(endpoint, protocol):
+def cloudwatch_client(endpoint, protocol, models):
     session = botocore.session.get_session()
     loader = session.get_component("data_loader")
     model = loader.load_service_model("cloudwatch", "service-2")
@@ -22,7 +21,7 @@ def cloudwatch_client(endpoint, protocol):
     model["metadata"]["protocol"] = protocol
     model["metadata"]["protocols"] = [protocol]
     api_version = model["metadata"]["apiVersion"]
-    root = tempfile.mkdtemp(prefix="skylens-models-")
+    root = models
     os.makedirs(os.path.join(root, "cloudwatch", api_version))
     with open(os.path.join(root, "cloudwatch", api_version, "service-2.json"), "w") as f:
         json.dump(model, f)
@@ -33,8 +32,9 @@ def cloudwatch_client(endpoint, protocol):
 
 
 @pytest.fixture(params=PROTOCOLS)
-def cw(request, collector):
-    return cloudwatch_client(collector.endpoint, request.param)
+def cw(request, collector, tmp_path):
+    # The client's service model, rewritten for the protocol, lives in pytest's own temporary directory.
+    return cloudwatch_client(collector.endpoint, request.param, str(tmp_path))
 
 
 def minute():

@@ -3,6 +3,7 @@ backend streams its subsegments one by one and faults), sampling rules polled fr
 PutTraceSegments; then BatchGetTraces, GetTraceSummaries filter expressions and GetServiceGraph read the result."""
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -70,6 +71,7 @@ def xray_collector():
     c = Collector(rules_dir=rules)
     yield c
     c.stop()
+    shutil.rmtree(rules, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

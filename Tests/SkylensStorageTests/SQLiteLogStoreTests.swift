@@ -3,11 +3,16 @@ import Testing
 @testable import SkylensCore
 @testable import SkylensStorage
 
-struct SQLiteLogStoreTests {
+final class SQLiteLogStoreTests {
     let now: Int64 = 1_800_000_000_000
+    /// The stores' directories, removed when the test's instance goes.
+    private var directories: [String] = []
+
+    deinit { for d in directories { try? FileManager.default.removeItem(atPath: d) } }
 
     func makeStore(sealBytes: Int = 65_536) throws -> SQLiteLogStore {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-store-\(UUID().uuidString)").path
+        directories.append(dir)
         return SQLiteLogStore(database: try SkylensDatabase(directory: dir), compressionLevel: 1, sealBytes: sealBytes)
     }
 

@@ -3,9 +3,15 @@ import Testing
 @testable import SkylensCore
 @testable import SkylensStorage
 
-struct SQLiteMetricStoreTests {
+final class SQLiteMetricStoreTests {
+    /// The stores' directories, removed when the test's instance goes.
+    private var directories: [String] = []
+
+    deinit { for d in directories { try? FileManager.default.removeItem(atPath: d) } }
+
     func makeStore() throws -> SQLiteMetricStore {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-metrics-\(UUID().uuidString)").path
+        directories.append(dir)
         return SQLiteMetricStore(database: try SkylensDatabase(directory: dir))
     }
 
@@ -74,6 +80,7 @@ struct SQLiteMetricRetentionTests {
 
     @Test func retentionRollsUpAndExpiresByResolution() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-retention-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SQLiteMetricStore(database: try SkylensDatabase(directory: dir))
         let series = MetricSeries(namespace: "App", name: "Hits")
         func datum(_ ts: Int64, _ v: Double, resolution: Int = 60) -> MetricDatum {
@@ -132,6 +139,7 @@ struct MetricJournalTests {
 
     @Test func unflushedCommitsSurviveARestartAndFlushOnce() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-journal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let series = MetricSeries(namespace: "App", name: "Hits", dimensions: ["k": "v"])
         do {
             // A store that never flushes on its own: everything stays in the journal.
@@ -160,6 +168,7 @@ struct MetricJournalTests {
 
     @Test func aFlushTriggeredByTheLimitKeepsEveryDatum() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-journal-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = SQLiteMetricStore(database: try SkylensDatabase(directory: dir), maxOpenBuckets: 2, maxJournalBytes: .max)
         for minute in 0..<10 {
             try await store.put([MetricDatum(namespace: "App", name: "Hits", timestamp: t0 + Int64(minute) * 60_000, values: [1])])
