@@ -101,17 +101,21 @@ package struct SegmentKey: Hashable, Sendable {
 
     /// Each of the 16 hexadecimal digits of ``hex`` in turn, as UTF-8 (without making the string).
     @inline(__always) package func forEachHexDigit(_ body: (UInt8) -> Void) {
-        for i in 0..<16 {
-            let d = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF
-            body(d < 10 ? UInt8(ascii: "0") + d : UInt8(ascii: "a") + d - 10)
-        }
+        for i in 0..<16 { body(TraceIdentifiers.hexDigit(UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF)) }
     }
 
     private static func hash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        var h = FNV1a()
+        for b in s.utf8 { h.add(b) }
+        return h.value
     }
+}
+
+/// The 64-bit FNV-1a hash of bytes added in turn (a key for text that is not an id; inferred segments' ids).
+struct FNV1a {
+    private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    mutating func add(_ byte: UInt8) { value = (value ^ UInt64(byte)) &* 0x100_0000_01b3 }
 }
 
 /// A segment or subsegment document, validated and reduced to what trace assembly, summaries, the service graph

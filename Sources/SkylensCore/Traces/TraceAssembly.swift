@@ -258,9 +258,9 @@ package struct InferredSegmentAdjuster: TraceAdjuster {
     /// A stable 16-hex-digit id for the inferred segment (FNV-1a of "inferred:" and the subsegment id), so it does not
     /// change each time the trace is assembled.
     static func inferredKey(_ subsegment: SegmentKey) -> SegmentKey {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in "inferred:".utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        subsegment.forEachHexDigit { h = (h ^ UInt64($0)) &* 0x100_0000_01b3 }
-        return SegmentKey(value: h)
+        var h = FNV1a()
+        for b in "inferred:".utf8 { h.add(b) }
+        subsegment.forEachHexDigit { h.add($0) }
+        return SegmentKey(value: h.value)
     }
 }

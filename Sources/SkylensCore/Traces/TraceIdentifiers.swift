@@ -45,13 +45,12 @@ package enum TraceIdentifiers {
     /// The trace id that `packed(traceID:)` made 16 bytes of.
     package static func traceID(packed: some Collection<UInt8>) -> String? {
         guard packed.count == 16 else { return nil }
-        let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = Array("1-".utf8)
         out.reserveCapacity(35)
         for (i, byte) in packed.enumerated() {
             if i == 4 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -164,6 +163,8 @@ package enum TraceIdentifiers {
         (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x2D
     }
     @inline(__always) private static func hexValue(_ c: UInt8) -> UInt8 { c <= 0x39 ? c - 0x30 : c - 0x61 + 10 }
+    /// The lower-case hexadecimal digit (UTF-8) of a value below 16: the inverse of `hexValue`.
+    @inline(__always) static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? 0x30 + v : 0x61 + v - 10 }
 }
 
 extension Substring {
