@@ -3,6 +3,9 @@ struct Numbering<Value: Hashable> {
     /// The values by number.
     private(set) var values: [Value] = []
     private var numbers: [Value: Int] = [:]
+    /// The number given or found last: values often come in runs (a trace's documents arrive together), and one equal
+    /// to it is numbered by a comparison instead of a hash.
+    private var last: Int?
 
     init(capacity: Int = 0) {
         values.reserveCapacity(capacity)
@@ -11,10 +14,17 @@ struct Numbering<Value: Hashable> {
 
     /// The value's number, given now if it has none yet.
     mutating func number(_ value: Value) -> Int {
-        if let n = numbers[value] { return n }
-        numbers[value] = values.count
-        values.append(value)
-        return values.count - 1
+        if let last, values[last] == value { return last }
+        let n: Int
+        if let found = numbers[value] {
+            n = found
+        } else {
+            n = values.count
+            numbers[value] = n
+            values.append(value)
+        }
+        last = n
+        return n
     }
 
     /// The value's number, if it has one.

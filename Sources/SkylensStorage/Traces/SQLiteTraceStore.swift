@@ -109,13 +109,7 @@ package final class SQLiteTraceStore: TraceStore {
                         traceID = target
                     }
                 }
-                // A trace's documents usually arrive together, holding one copy of its id: equal to the previous
-                // document's at a glance, without hashing it again.
-                if let last = groupOf.last, traceID == traces.values[last] {
-                    groupOf.append(last)
-                } else {
-                    groupOf.append(traces.number(traceID))
-                }
+                groupOf.append(traces.number(traceID))
             }
             let order = traces.values
             // The documents' positions by trace, in arrival order within each (a counting sort): trace g's are
