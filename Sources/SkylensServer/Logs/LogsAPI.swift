@@ -212,14 +212,9 @@ package struct LogsAPI: Sendable {
         guard let traces else { return }
         var references: [TraceLogReference] = []
         events.bytes.withUnsafeBytes { all in
+            // One reference an event: the store merges a batch's references into one window per trace and stream.
             TraceIdentifiers.forEachTraceID(in: all, messageOffsets: events.offsets) { i, id in
-                let t = events.timestamps[i]
-                if let n = references.indices.last, references[n].traceID == id {
-                    references[n].first = min(references[n].first, t)
-                    references[n].last = max(references[n].last, t)
-                    return
-                }
-                references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: t))
+                references.append(TraceLogReference(traceID: id, logGroup: group, logStream: stream, timestamp: events.timestamps[i]))
             }
         }
         try await traces.addLogReferences(references)
