@@ -264,9 +264,11 @@ package struct JSONScanner {
         return Double(String(decoding: text, as: UTF8.self))
     }
 
-    /// Plain decimals (an optional `-`, digits with at most one `.`, no exponent) whose digits make an integer up
-    /// to 2^53, the form of timestamps: that integer, then one division by a power of ten. Both are exact doubles,
-    /// so the quotient is the correctly rounded value, as `strtod` gives (Clinger's fast path). Nil otherwise.
+    /// Plain decimals (an optional `-`, digits with at most one `.`, no exponent) of up to 19 digits, the form of
+    /// timestamps, correctly rounded as `strtod` rounds them; nil otherwise. The digits make an integer; one of up to
+    /// 2^53 divided by a power of ten up to 10^22 (both exact doubles) is the correctly rounded quotient (Clinger's
+    /// fast path), and a larger one (a timestamp with 17 significant digits, as Python's `time.time()` gives) goes
+    /// through ``roundedQuotient(_:fractionDigits:)``.
     static func fastDouble(_ text: UnsafeRawBufferPointer) -> Double? {
         var i = 0, digits = 0, fraction = -1
         var mantissa: UInt64 = 0
@@ -287,15 +289,45 @@ package struct JSONScanner {
             i += 1
         }
         // JSON's own rules: digits after a point, no leading zero before more digits.
-        guard digits > 0, digits <= 19, mantissa <= 1 << 53, fraction != 0, fraction < powersOfTen.count else { return nil }
+        guard digits > 0, digits <= 19, fraction != 0 else { return nil }
         let intDigits = fraction < 0 ? digits : digits - fraction
         if intDigits > 1, text[negative ? 1 : 0] == UInt8(ascii: "0") { return nil }
-        let value = Double(mantissa) / powersOfTen[max(fraction, 0)]
+        let k = max(fraction, 0)
+        let value: Double
+        if mantissa <= 1 << 53, k < powersOfTen.count {
+            value = Double(mantissa) / powersOfTen[k]
+        } else if k < powersOfFive.count {
+            value = roundedQuotient(mantissa, fractionDigits: k)
+        } else {
+            return nil
+        }
         return negative ? -value : value
+    }
+
+    /// `w / 10^k` rounded to the nearest double (ties to even), for `k` up to 27: `w / 5^k` in exact integers, its
+    /// quotient taken to 63 or 64 bits, rounded to 53 by the bits below and the remainder, then scaled by `2^-k`
+    /// (exact: the result is a normal number).
+    static func roundedQuotient(_ w: UInt64, fractionDigits k: Int) -> Double {
+        guard w != 0 else { return 0 }
+        let d = powersOfFive[k]
+        // w · 2^s / d lies in [2^62, 2^64): its integer part fits in a word, and 2^s·w in two (high < d).
+        let s = 63 - (64 - w.leadingZeroBitCount) + (64 - d.leadingZeroBitCount)
+        let high = s == 0 ? 0 : (s >= 64 ? w << (s - 64) : w >> (64 - s))
+        let low = s >= 64 ? 0 : w << s
+        let (q, remainder) = d.dividingFullWidth((high: high, low: low))
+        let r = (64 - q.leadingZeroBitCount) - 53
+        var m = q >> r
+        let rest = q & ((1 << r) - 1), half: UInt64 = 1 << (r - 1)
+        if rest > half || (rest == half && (remainder != 0 || m & 1 == 1)) { m += 1 }
+        // m ≤ 2^53 is exact as a double; the power of two makes it w / 10^k.
+        return Double(sign: .plus, exponent: r - s - k, significand: Double(m))
     }
 
     /// 10^0 … 10^22, each exact.
     private static let powersOfTen: [Double] = (0...22).map { (0..<$0).reduce(1.0) { r, _ in r * 10 } }
+
+    /// 5^0 … 5^27, each below 2^63.
+    private static let powersOfFive: [UInt64] = (0...27).map { (0..<$0).reduce(UInt64(1)) { r, _ in r * 5 } }
 
     /// Reads an integer; a fraction is truncated. Digits only, without going through `Double`.
     package mutating func readInt64() throws(SyntaxError) -> Int64 {
