@@ -129,6 +129,17 @@ package struct JSONScanner {
     private mutating func readPlainString() throws(SyntaxError) -> UnsafeRawBufferPointer? {
         try expect(UInt8(ascii: "\""))
         let start = position
+        // Eight bytes at a time up to the first one that ends the plain run; the byte loop then looks at it.
+        if let base = bytes.baseAddress {
+            while position + 8 <= bytes.count {
+                let special = Self.endsPlainRun(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: position, as: UInt64.self)))
+                if special != 0 {
+                    position += special.trailingZeroBitCount / 8
+                    break
+                }
+                position += 8
+            }
+        }
         while position < bytes.count {
             let b = bytes[position]
             if b == UInt8(ascii: "\"") {
@@ -140,6 +151,17 @@ package struct JSONScanner {
         }
         position = start - 1
         return nil
+    }
+
+    /// The high bit of each byte of `word` (bytes in memory order from the low end) that is a quote, a backslash or a
+    /// control character, exact up to the first such byte (a byte after one may be marked too: borrows carry upward).
+    @inline(__always)
+    static func endsPlainRun(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+        let quote = zeroBytes(word ^ (ones &* 0x22)), backslash = zeroBytes(word ^ (ones &* 0x5C))
+        let control = (word &- ones &* 0x20) & ~word & highs
+        return quote | backslash | control
     }
 
     private mutating func readEscape(into out: inout [UInt8]) throws(SyntaxError) {
