@@ -389,6 +389,43 @@ package final class SkylensDatabase: Sendable {
                 ALTER TABLE trace_log_compact RENAME TO trace_log;
                 """)
         }
+        migrator.registerMigration("v16-trace-ids-deferred") { db in
+            // A trace is found by its id through `trace_by_id` (the id's 32 hex digits as 16 bytes), which the store
+            // writes in key order from time to time instead of SQLite in every commit: ids end in 96 random bits, so
+            // the unique index on `trace.trace_id` took a page write per new trace (almost half of what a commit wrote).
+            // Rows with a rowid above `trace_by_id_state.through` are not in it yet. The table is made again without
+            // the unique constraint, rowids kept (index terms refer to them).
+            try db.execute(sql: """
+                CREATE TABLE trace_v16 (
+                    trace_id TEXT NOT NULL,
+                    start REAL NOT NULL,
+                    end REAL NOT NULL,
+                    trace_time INTEGER NOT NULL,
+                    facts BLOB NOT NULL,
+                    segments TEXT NOT NULL DEFAULT ''
+                );
+                INSERT INTO trace_v16 (rowid, trace_id, start, end, trace_time, facts, segments)
+                    SELECT rowid, trace_id, start, end, trace_time, facts, segments FROM trace ORDER BY rowid;
+                DROP TABLE trace;
+                ALTER TABLE trace_v16 RENAME TO trace;
+                CREATE INDEX trace_by_start ON trace (start);
+                CREATE TABLE trace_by_id (
+                    id BLOB PRIMARY KEY,
+                    trace INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE TABLE trace_by_id_state (through INTEGER NOT NULL);
+                INSERT INTO trace_by_id_state (through) SELECT coalesce(max(rowid), 0) FROM trace;
+                """)
+            let insert = try db.makeStatement(sql: "INSERT INTO trace_by_id (id, trace) VALUES (?, ?)")
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, trace_id FROM trace")
+            while let row = try rows.next() {
+                let rowid: Int64 = row[0], id: String = row[1]
+                guard let packed = TraceIdentifiers.packed(traceID: id) else {
+                    throw StorageError(.corrupt, "trace \(rowid) has an invalid trace id \(id)")
+                }
+                try insert.execute(arguments: [Data(packed), rowid])
+            }
+        }
         return migrator
     }
 }

@@ -42,13 +42,14 @@ extension Statement {
         guard rc == SQLITE_DONE else { throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage) }
     }
 
-    /// Runs a query with the values bound since its last run and says whether it returned a row.
-    func hasRow(_ db: Database) throws -> Bool {
+    /// Runs a query with the values bound since its last run and returns its first row's first column as an integer
+    /// (nil when it returns no row).
+    func firstInt64(_ db: Database) throws -> Int64? {
         let handle = sqliteStatement
         defer { sqlite3_reset(handle) }
         switch sqlite3_step(handle) {
-        case SQLITE_ROW: return true
-        case SQLITE_DONE: return false
+        case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
+        case SQLITE_DONE: return nil
         case let rc: throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage)
         }
     }

@@ -13,7 +13,9 @@ import SkylensCore
 /// Index terms go through a journal: each commit appends its term changes as one `trace_term_journal` row, and the
 /// journal is applied to `trace_term` in key order (every second by the maintenance loop, within a commit once it
 /// holds `journalLimit` changes, and before any query or deletion that needs the index), so that each index page
-/// is written once per application instead of once per commit.
+/// is written once per application instead of once per commit. The id index (`trace_by_id`) is deferred alike: a new
+/// trace's row is found by its id in ``UnindexedTraces`` until the ids gathered there are written in key order (with
+/// the journal by the maintenance loop, by the commit that brings them to `unindexedLimit`, and before retention).
 package final class SQLiteTraceStore: TraceStore {
     package let database: SkylensDatabase
     /// Recently written traces, so a trace's next document does not read its earlier ones back from blocks.
@@ -22,10 +24,15 @@ package final class SQLiteTraceStore: TraceStore {
     private let journalled = LockedState<Int?>(nil)
     /// Journalled term changes beyond which a commit applies the journal itself.
     let journalLimit: Int
+    /// Trace rows not yet in `trace_by_id`.
+    private let unindexed = UnindexedTraces()
+    /// Unindexed traces beyond which a commit writes their ids to `trace_by_id` itself.
+    let unindexedLimit: Int
 
-    package init(database: SkylensDatabase, journalLimit: Int = 100_000) {
+    package init(database: SkylensDatabase, journalLimit: Int = 100_000, unindexedLimit: Int = 50_000) {
         self.database = database
         self.journalLimit = journalLimit
+        self.unindexedLimit = unindexedLimit
     }
 
     /// A document of a trace as the append path needs it: parsed, and where its text is (the text itself is read
@@ -86,11 +93,14 @@ package final class SQLiteTraceStore: TraceStore {
             // (Async links are rare: without any alias stored, the ids are not looked up.)
             let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
-            // Whether a trace id has a row (through the id index, without building arguments or rows).
-            let probe = try db.cachedStatement(sql: "SELECT 1 FROM trace WHERE trace_id = ?")
-            func stored(_ id: String) throws -> Bool {
-                probe.bind(1, id)
-                return try probe.hasRow(db)
+            // A trace id's row: one not yet in the id index, or through it.
+            let unindexedRows = try self.unindexed.rows(db)
+            let probe = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
+            func storedRow(_ id: String) throws -> Int64? {
+                if let row = unindexedRows[id] { return row }
+                guard let packed = TraceIdentifiers.packed(traceID: id) else { return nil }
+                packed.withUnsafeBytes { probe.bind(1, blob: $0) }
+                return try probe.firstInt64(db)
             }
             // Each trace's number (in order of first appearance) and each document's trace number.
             var traces = Numbering<String>(capacity: documents.count)
@@ -101,7 +111,7 @@ package final class SQLiteTraceStore: TraceStore {
                 if d.segment.parentKey == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
-                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil || stored(target)
+                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil || storedRow(target) != nil
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
                                        arguments: [traceID, target])
@@ -152,15 +162,16 @@ package final class SQLiteTraceStore: TraceStore {
             let cached = cache.withLock { c in order.compactMap { id in c.traces[id].map { (id, $0) } } }
             var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
             for id in order where previous[id] == nil {
-                guard try stored(id),
-                      let row = try Row.fetchOne(db, sql: "SELECT rowid, facts, segments FROM trace WHERE trace_id = ?", arguments: [id])
+                guard let rowid = try storedRow(id),
+                      let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
-                previous[id] = try Self.cachedTrace(db, row: row[0], facts: row[1], references: row[2])
+                previous[id] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
             }
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
             var written: [String: CachedTrace] = [:]
             var termChanges: [TermChange] = []
+            var added: [(id: String, row: Int64)] = []
             for (g, traceID) in order.enumerated() {
                 let before = previous[traceID]
                 let beforeFacts = try before?.decodedFacts()
@@ -180,10 +191,12 @@ package final class SQLiteTraceStore: TraceStore {
                 removed += beforeFacts?.graph ?? []
                 let (row, encoded) = try Self.writeTrace(db, facts, row: before?.row, documents: docs, previous: beforeFacts,
                                                          termChanges: &termChanges)
+                if before == nil { added.append((traceID, row)) }
                 written[traceID] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
             try self.journal(db, termChanges)
+            if self.unindexed.add(added) >= unindexedLimit { try self.unindexed.apply(db, unindexedRows) }
             return written
         }
     }
@@ -349,9 +362,31 @@ package final class SQLiteTraceStore: TraceStore {
         journalled.withLock { $0 = 0 }
     }
 
-    /// Rows inserted by one statement when the journal is applied (SQLite's per-statement cost is then paid once
-    /// for many rows).
-    static let termRowsPerInsert = 50
+    /// Rows inserted by one statement when deferred index changes are written (SQLite's per-statement cost is then
+    /// paid once for many rows).
+    static let rowsPerInsert = 50
+
+    /// Inserts `count` rows into `table` (named with its columns), `rowsPerInsert` to a statement, skipping (or with
+    /// `replacing`, replacing) a row whose key is there; `bind` binds row `i`'s `columns` values from parameter `first`.
+    static func insertRows(_ db: Database, into table: String, count: Int, columns: Int, replacing: Bool = false,
+                           bind: (_ statement: Statement, _ i: Int, _ first: Int32) -> Void) throws {
+        let insert = replacing ? "INSERT OR REPLACE INTO " : "INSERT OR IGNORE INTO "
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        let many = try db.cachedStatement(sql: insert + table + " VALUES " + Array(repeating: row, count: rowsPerInsert).joined(separator: ", "))
+        let one = try db.cachedStatement(sql: insert + table + " VALUES " + row)
+        var i = 0
+        while count - i >= rowsPerInsert {
+            for r in 0..<rowsPerInsert { bind(many, i + r, Int32(columns * r + 1)) }
+            try many.step(db)
+            i += rowsPerInsert
+        }
+        for k in i..<count {
+            bind(one, k, 1)
+            try one.step(db)
+        }
+        many.clearBindings()
+        one.clearBindings()
+    }
 
     /// Inserts and deletes index rows (each key at most once, so their order does not matter); `terms` are the
     /// changes' term texts, bound in place (their bytes laid end to end in one buffer that outlives every step).
@@ -363,28 +398,18 @@ package final class SQLiteTraceStore: TraceStore {
             text.append(contentsOf: t.utf8)
             ends.append(text.count)
         }
-        let many = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES "
-            + Array(repeating: "(?, ?, ?)", count: termRowsPerInsert).joined(separator: ", "))
-        let one = try db.cachedStatement(sql: "INSERT OR IGNORE INTO trace_term (term, start, trace) VALUES (?, ?, ?)")
         let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
         try text.withUnsafeBytes { bytes in
-            // The statements keep no pointer into `text` past this scope.
-            defer { for statement in [many, one, delete] { statement.clearBindings() } }
+            // The statements keep no pointer into `text` past this scope (insertRows clears its own).
+            defer { delete.clearBindings() }
             func bind(_ statement: Statement, _ c: JournalledChange, at first: Int32) {
                 let start = c.term == 0 ? 0 : ends[c.term - 1]
                 statement.bind(first, staticText: UnsafeRawBufferPointer(rebasing: bytes[start..<ends[c.term]]))
                 statement.bind(first + 1, c.start)
                 statement.bind(first + 2, c.trace)
             }
-            var i = 0
-            while inserts.count - i >= termRowsPerInsert {
-                for r in 0..<termRowsPerInsert { bind(many, inserts[i + r], at: Int32(3 * r + 1)) }
-                try many.step(db)
-                i += termRowsPerInsert
-            }
-            for c in inserts[i...] {
-                bind(one, c, at: 1)
-                try one.step(db)
+            try insertRows(db, into: "trace_term (term, start, trace)", count: inserts.count, columns: 3) { statement, i, first in
+                bind(statement, inserts[i], at: first)
             }
             for c in deletes {
                 bind(delete, c, at: 1)
@@ -423,10 +448,10 @@ package final class SQLiteTraceStore: TraceStore {
         guard r.position == buffer.count else { throw StorageError(.corrupt, "index journal: bytes after the last change") }
     }
 
-    /// Applies the journal if it may hold changes.
+    /// Applies the journal if it may hold changes, and writes the ids of unindexed traces.
     package func flushIndex() async throws {
-        guard journalled.withLock({ $0 }) != 0 else { return }
-        try await applyTermJournal()
+        if journalled.withLock({ $0 }) != 0 { try await applyTermJournal() }
+        if unindexed.mayHoldAny { try await database.pool.write { db in try self.unindexed.apply(db, self.unindexed.rows(db)) } }
     }
 
     /// Applies the journal in a transaction of its own.
@@ -552,14 +577,25 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     package func traces(ids: [String]) async throws -> [StoredTrace] {
-        try await database.pool.read { db in
+        // Unindexed traces are looked up before the read begins: a trace that leaves them has its id committed to
+        // trace_by_id before it does, so the read's snapshot finds it there.
+        if unindexed.known == nil { try await database.pool.write { db in _ = try self.unindexed.rows(db) } }
+        let unindexedRows = unindexed.known ?? [:]
+        return try await database.pool.read { db in
             let aliases = try Self.aliases(db, ids)
+            let byID = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
             var out: [StoredTrace] = []
             var seen = Set<String>()
             for id in ids {
                 let traceID = aliases[id] ?? id
-                guard seen.insert(traceID).inserted,
-                      let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE trace_id = ?", arguments: [traceID])
+                guard seen.insert(traceID).inserted else { continue }
+                var rowid = unindexedRows[traceID]
+                if rowid == nil, let packed = TraceIdentifiers.packed(traceID: traceID) {
+                    packed.withUnsafeBytes { byID.bind(1, blob: $0) }
+                    rowid = try byID.firstInt64(db)
+                }
+                guard let rowid,
+                      let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
                 let facts = try Self.facts(row[0])
                 out.append(StoredTrace(facts: facts, documents: try Self.documentTexts(db, Self.references(row[1])).map { ($0.id, $0.text) }))
@@ -715,8 +751,9 @@ package final class SQLiteTraceStore: TraceStore {
 
     private func deleteRows(before: Double) async throws -> Int {
         try await database.pool.write { db -> Int in
-            // Deleting a trace deletes its terms from the index: the journal's changes go first.
+            // Deleting a trace deletes its terms and its id from the indexes: the deferred changes go first.
             try self.applyTermJournal(db)
+            try self.unindexed.apply(db, self.unindexed.rows(db))
             // A trace ends after it starts: those with start < cut-off, through trace_by_start, hold every one to go.
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id, facts FROM trace WHERE start < ? AND end < ?",
                                         arguments: [before, before])
@@ -726,9 +763,14 @@ package final class SQLiteTraceStore: TraceStore {
                 if let facts = try? Self.facts(row[2]) {
                     for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, rowid]) }
                 }
+                if let packed = TraceIdentifiers.packed(traceID: id) {
+                    try db.execute(sql: "DELETE FROM trace_by_id WHERE id = ?", arguments: [Data(packed)])
+                }
                 try db.execute(sql: "DELETE FROM trace_alias WHERE root_trace_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM trace WHERE rowid = ?", arguments: [rowid])
             }
+            // New rows take the rowid after the largest left: every row up to that one is indexed.
+            try UnindexedTraces.keepThroughBelowNewRows(db)
             // Blocks hold the documents of many traces: one goes once it is older than retention by the longest a
             // trace is expected to last (a week).
             try db.execute(sql: "DELETE FROM trace_block WHERE created < ?", arguments: [Int64((before - Self.maxTraceSpan) * 1000)])

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import SkylensCore
+
+/// Trace rows whose ids are not yet in `trace_by_id` (those with a rowid above `trace_by_id_state.through`), by
+/// trace id, so that a trace is found by its id before ``apply(_:_:)`` writes the gathered ids to the index in key
+/// order. (SQLite keeping a unique index on the id itself wrote a random page of it for each new trace: ids end in
+/// 96 random bits.)
+///
+/// What a transaction changes here (rows added, ids written) is staged and takes effect when it commits, through an
+/// observer of the writer's connection that runs before the next transaction: a reader that looks here before its
+/// read begins finds a trace either here or in a committed `trace_by_id`. The rows are read from the database when
+/// not known (at start-up) and whenever the table's last rowid is not the last one added here (another connection
+/// wrote rows).
+final class UnindexedTraces: Sendable {
+    private struct State {
+        /// nil until read from the database.
+        var rows: [String: Int64]?
+        /// The table's last rowid as of `rows`.
+        var lastRow: Int64 = 0
+        /// Staged by the current transaction: rows it added, and the rowid through which it wrote ids to the index.
+        var added: [(id: String, row: Int64)] = []
+        var appliedThrough: Int64?
+        var observing = false
+    }
+
+    private let state = LockedState(State())
+
+    /// The unindexed rows, as the last commit left them (nil when not known yet).
+    var known: [String: Int64]? { state.withLock { $0.rows } }
+
+    /// Whether any row may be unindexed.
+    var mayHoldAny: Bool { state.withLock { $0.rows.map { !$0.isEmpty } ?? true } }
+
+    /// The unindexed rows as of the current write transaction's start (read from the database if need be): called at
+    /// the start of each write transaction that uses them, before it adds rows.
+    func rows(_ db: Database) throws -> [String: Int64] {
+        let lastRow = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0
+        let observe = state.withLock { s in
+            defer { s.observing = true }
+            return !s.observing
+        }
+        if observe { db.add(transactionObserver: CommitObserver(owner: self), extent: .databaseLifetime) }
+        if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return rows }
+        let through = try Int64.fetchOne(db, sql: "SELECT through FROM trace_by_id_state") ?? 0
+        var rows: [String: Int64] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT trace_id, rowid FROM trace WHERE rowid > ?", arguments: [through])
+        while let row = try cursor.next() { rows[row[0]] = row[1] }
+        state.withLock { s in
+            s.rows = rows
+            s.lastRow = lastRow
+        }
+        return rows
+    }
+
+    /// Stages rows the current transaction added; returns how many rows are then unindexed.
+    func add(_ added: [(id: String, row: Int64)]) -> Int {
+        state.withLock { s in
+            s.added += added
+            return (s.rows?.count ?? 0) + s.added.count
+        }
+    }
+
+    /// Writes the ids of the unindexed rows (`rows`, as ``rows(_:)`` gave them in this transaction, and those it
+    /// added) to `trace_by_id`, in key order.
+    func apply(_ db: Database, _ rows: [String: Int64]) throws {
+        let entries = rows.map { (id: $0.key, row: $0.value) } + state.withLock { $0.added }
+        guard !entries.isEmpty else { return }
+        var keys: [(key: PackedTraceID, row: Int64)] = []
+        keys.reserveCapacity(entries.count)
+        for e in entries {
+            guard let key = PackedTraceID(e.id) else { throw StorageError(.corrupt, "trace \(e.row) has an invalid trace id \(e.id)") }
+            keys.append((key, e.row))
+        }
+        keys.sort { $0.key < $1.key }
+        try SQLiteTraceStore.insertRows(db, into: "trace_by_id (id, trace)", count: keys.count, columns: 2, replacing: true) { statement, i, first in
+            keys[i].key.bind(statement, at: first)
+            statement.bind(first + 1, keys[i].row)
+        }
+        let through = keys.reduce(0) { max($0, $1.row) }
+        try db.execute(sql: "UPDATE trace_by_id_state SET through = max(through, ?)", arguments: [through])
+        state.withLock { $0.appliedThrough = through }
+    }
+
+    /// Makes `through` no larger than the table's last rowid (after deletions), so that a row added later, which takes
+    /// the rowid after the last, is above it.
+    static func keepThroughBelowNewRows(_ db: Database) throws {
+        try db.execute(sql: "UPDATE trace_by_id_state SET through = min(through, (SELECT coalesce(max(rowid), 0) FROM trace))")
+    }
+
+    private func committed() {
+        state.withLock { s in
+            defer { (s.added, s.appliedThrough) = ([], nil) }
+            guard s.rows != nil else { return }
+            for a in s.added {
+                s.rows![a.id] = a.row
+                s.lastRow = max(s.lastRow, a.row)
+            }
+            if let through = s.appliedThrough { s.rows = s.rows!.filter { $0.value > through } }
+        }
+    }
+
+    private func rolledBack() {
+        state.withLock { s in (s.added, s.appliedThrough) = ([], nil) }
+    }
+
+    private final class CommitObserver: TransactionObserver {
+        let owner: UnindexedTraces
+        init(owner: UnindexedTraces) { self.owner = owner }
+        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
+        func databaseDidChange(with event: DatabaseEvent) {}
+        func databaseDidCommit(_ db: Database) { owner.committed() }
+        func databaseDidRollback(_ db: Database) { owner.rolledBack() }
+    }
+}
+
+/// A valid trace id's 16 bytes (``TraceIdentifiers/packed(traceID:)``) as two big-endian words: ordered as SQLite
+/// orders the blobs.
+struct PackedTraceID: Comparable {
+    var high: UInt64
+    var low: UInt64
+
+    init?(_ traceID: String) {
+        guard let bytes = TraceIdentifiers.packed(traceID: traceID) else { return nil }
+        (high, low) = bytes.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self).bigEndian, $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian) }
+    }
+
+    static func < (a: Self, b: Self) -> Bool { (a.high, a.low) < (b.high, b.low) }
+
+    func bind(_ statement: Statement, at index: Int32) {
+        var words = (high.bigEndian, low.bigEndian)
+        withUnsafeBytes(of: &words) { statement.bind(index, blob: $0) }
+    }
+}
