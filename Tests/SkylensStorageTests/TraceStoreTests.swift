@@ -62,6 +62,26 @@ struct TraceStoreTests {
         #expect(throws: StorageError.self) { try Array(bytes.dropLast()).withUnsafeBytes { try TraceFactsCodec.decode($0) } }
     }
 
+    /// A map row's latency histogram is written as `ms:count` pairs and read back whole, across commits that add to
+    /// a minute's row; a pair that does not read as two integers is skipped.
+    @Test func mapHistogramsAccumulateAcrossCommits() async throws {
+        try await withStore { store in
+            for (i, ms) in [120, 120, 7, 1500].enumerated() {
+                let id = "1-6b49d200-\(String(format: "%024x", i))"
+                let end = 1_800_000_000 + Double(ms) / 1000
+                try await store.append([Self.document(#"{"trace_id":"\#(id)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":\#(end)}"#)],
+                                       now: Self.now * 1000)
+            }
+            let rows = try await store.serviceGraph(start: Double(Self.now) - 60, end: Double(Self.now) + 60)
+            let api = try #require(rows.first { $0.source == nil && $0.destination.name == "api" })
+            #expect(api.statistics.histogram == [7: 1, 120: 2, 1500: 1])
+            #expect(api.statistics.total == 4 && api.statistics.totalResponseTimeMillis == 1747)
+            #expect(try await store.database.pool.read { try String.fetchOne($0, sql: "SELECT histogram FROM service_stat") } == "7:1,120:2,1500:1")
+        }
+        let text = Array("3:1,-4:2,x:5,6:,7:8:9,10:-1,11:3".utf8)
+        #expect(text.withUnsafeBytes { SQLiteTraceStore.histogram($0) } == [3: 1, -4: 2, 10: -1, 11: 3])
+    }
+
     @Test func completedDocumentsReplaceInProgressOnesAndTheMapFollows() async throws {
         try await withStore { store in
             try await store.append([Self.document(Self.root), Self.document(Self.backend(inProgress: true))], now: Self.now * 1000)

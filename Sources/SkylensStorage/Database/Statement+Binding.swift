@@ -45,12 +45,29 @@ extension Statement {
     /// Runs a query with the values bound since its last run and returns its first row's first column as an integer
     /// (nil when it returns no row).
     func firstInt64(_ db: Database) throws -> Int64? {
+        try firstRow(db) { $0.int64(0) }
+    }
+
+    /// Runs a query with the values bound since its last run and reads its first row (nil when it returns none).
+    func firstRow<T>(_ db: Database, _ read: (Columns) throws -> T) throws -> T? {
         let handle = sqliteStatement
         defer { sqlite3_reset(handle) }
         switch sqlite3_step(handle) {
-        case SQLITE_ROW: return sqlite3_column_int64(handle, 0)
+        case SQLITE_ROW: return try read(Columns(handle: handle))
         case SQLITE_DONE: return nil
         case let rc: throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: db.lastErrorMessage)
+        }
+    }
+
+    /// The current row of a stepped statement; text is valid only while `firstRow`'s closure runs.
+    struct Columns {
+        let handle: SQLiteStatement
+
+        func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+
+        func text(_ i: Int32) -> UnsafeRawBufferPointer {
+            guard let p = sqlite3_column_text(handle, i) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            return UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i)))
         }
     }
 }

@@ -260,6 +260,11 @@ package final class SQLiteTraceStore: TraceStore {
         return (row, encoded)
     }
 
+    private static func appendDecimal(_ n: Int64, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        appendDecimal(n.magnitude, to: &out)
+    }
+
     private static func appendDecimal(_ n: UInt64, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var n = n, first = 20
@@ -507,19 +512,66 @@ package final class SQLiteTraceStore: TraceStore {
             INSERT OR REPLACE INTO service_stat (minute, source, destination, ok, error, throttle, fault, total_ms, histogram)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
+        var histogram: [UInt8] = []
         for row in rows {
             let source = row.source.map(serviceKey) ?? "", destination = serviceKey(row.destination)
-            var stats = try Row.fetchOne(select, arguments: [row.minute, source, destination]).map { Self.statistics($0, from: 0) }
-                ?? ServiceStatistics()
+            for statement in [select, delete, upsert] {
+                statement.bind(1, row.minute)
+                statement.bind(2, source)
+                statement.bind(3, destination)
+            }
+            var stats = try select.firstRow(db) { c in
+                var s = ServiceStatistics()
+                (s.ok, s.error, s.throttle, s.fault, s.totalResponseTimeMillis) = (c.int64(0), c.int64(1), c.int64(2), c.int64(3), c.int64(4))
+                s.histogram = Self.histogram(c.text(5))
+                return s
+            } ?? ServiceStatistics()
             stats.merge(row.statistics)
             if stats.total <= 0 {
-                try delete.execute(arguments: [row.minute, source, destination])
+                try delete.step(db)
                 continue
             }
-            let histogram = stats.histogram.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
-            try upsert.execute(arguments: [row.minute, source, destination, stats.ok, stats.error, stats.throttle, stats.fault,
-                                           stats.totalResponseTimeMillis, histogram])
+            // `ms:count` pairs by response time, joined by commas.
+            histogram.removeAll(keepingCapacity: true)
+            for (ms, count) in stats.histogram.sorted(by: { $0.key < $1.key }) {
+                if !histogram.isEmpty { histogram.append(UInt8(ascii: ",")) }
+                appendDecimal(ms, to: &histogram)
+                histogram.append(UInt8(ascii: ":"))
+                appendDecimal(count, to: &histogram)
+            }
+            for (i, n) in [stats.ok, stats.error, stats.throttle, stats.fault, stats.totalResponseTimeMillis].enumerated() {
+                upsert.bind(Int32(4 + i), n)
+            }
+            histogram.withUnsafeBytes { upsert.bind(9, text: $0) }
+            try upsert.step(db)
         }
+    }
+
+    /// A histogram's text, `ms:count` pairs joined by commas (a pair that does not read as two integers is skipped).
+    package static func histogram(_ text: UnsafeRawBufferPointer) -> [Int64: Int64] {
+        var out: [Int64: Int64] = [:]
+        var i = 0
+        func integer() -> Int64? {
+            let negative = i < text.count && text[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            var n: Int64 = 0, digits = 0
+            while i < text.count, text[i] >= 48, text[i] <= 57, digits < 18 {
+                n = n * 10 + Int64(text[i] - 48)
+                i += 1
+                digits += 1
+            }
+            return digits == 0 ? nil : (negative ? -n : n)
+        }
+        while i < text.count {
+            let ms = integer()
+            let colon = i < text.count && text[i] == UInt8(ascii: ":")
+            if colon { i += 1 }
+            let count = colon ? integer() : nil
+            if let ms, let count, i == text.count || text[i] == UInt8(ascii: ",") { out[ms] = count }
+            while i < text.count, text[i] != UInt8(ascii: ",") { i += 1 }
+            i += 1
+        }
+        return out
     }
 
     static func serviceKey(_ id: ServiceID) -> String { id.name + "\u{1F}" + id.type }
@@ -537,10 +589,8 @@ package final class SQLiteTraceStore: TraceStore {
         s.throttle = row[i + 2]
         s.fault = row[i + 3]
         s.totalResponseTimeMillis = row[i + 4]
-        for pair in (row[i + 5] as String).split(separator: ",") {
-            let kv = pair.split(separator: ":")
-            if kv.count == 2, let k = Int64(kv[0]), let v = Int64(kv[1]) { s.histogram[k] = v }
-        }
+        var text: String = row[i + 5]
+        s.histogram = text.withUTF8 { histogram(UnsafeRawBufferPointer($0)) }
         return s
     }
 
