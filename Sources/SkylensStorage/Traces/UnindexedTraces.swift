@@ -96,7 +96,10 @@ final class UnindexedTraces: Sendable {
                 s.rows![a.id] = a.row
                 s.lastRow = max(s.lastRow, a.row)
             }
-            if let through = s.appliedThrough { s.rows = s.rows!.filter { $0.value > through } }
+            if let through = s.appliedThrough {
+                // Usually every row was written (the table keeps its capacity for the next second's rows).
+                if through >= s.lastRow { s.rows!.removeAll(keepingCapacity: true) } else { s.rows = s.rows!.filter { $0.value > through } }
+            }
         }
     }
 
