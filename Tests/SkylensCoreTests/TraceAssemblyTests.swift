@@ -165,6 +165,16 @@ struct TraceAssemblyTests {
             #"{\#(base),"subsegments":[1]}"#,
             #"{\#(base),"subsegments":[{"id":"zz"}]}"#,
             #"{\#(base),"subsegments":[{"id":7,"name":"s","start_time":1.1,"end_time":1.2}]}"#,
+            // Subsegments are made as they are read when the trace id comes first, else afterwards; a trace id read
+            // after them (or again) is the one they carry and are checked against; the document's own refusal comes
+            // before its subsegments'.
+            #"{"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2}],\#(base)}"#,
+            #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2}],"trace_id":"1-5759e988-0000000000000000000000ff"}"#,
+            #"{\#(base),"subsegments":[{"trace_id":"\#(t)","id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2}],"trace_id":"1-5759e988-0000000000000000000000ff"}"#,
+            #"{\#(base),"subsegments":[{"trace_id":"\#(t)","id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2}]}"#,
+            #"{\#(base),"subsegments":[{"trace_id":"1-5759e988-0000000000000000000000ff","id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2}]}"#,
+            #"{"trace_id":"\#(t)","id":"a000000000000001","start_time":1,"end_time":2,"subsegments":[{"id":"zz"}]}"#,
+            #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2,"subsegments":[{"id":"c000000000000001","name":"t","start_time":1.15}]}]}"#,
             #"{\#(base),"parent_id":"B000000000000001"}"#,
             #"{\#(base),"parent_id":7}"#,
             #"{\#(base),"parent_id":"b00000000000000\u0031"}"#,
@@ -196,7 +206,9 @@ struct TraceAssemblyTests {
         for json in [#"{\#(base),"metadata":{"a":tru}}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
                      #"{\#(base),"metadata":{1:2}}"#, #"{\#(base),"metadata":{"a" 1}}"#, #"{\#(base),"metadata":{"a":1,}}"#,
                      #"{\#(base),"metadata":{"\x":1}}"#,
-                     #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#] {
+                     #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#,
+                     #"{\#(base),"subsegments":[{"id":"b000000000000001","metadata":\#(deep)}]}"#,
+                     #"{"subsegments":[{"id":"b000000000000001","metadata":\#(deep)}],\#(base)}"#] {
             let fromBytes = Array(json.utf8).withUnsafeBytes { bytes in
                 Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
             }

@@ -400,10 +400,15 @@ package struct JSONScanner {
     /// Skips one value of any type, validating it, and returns its bytes (to be read again later, by a scanner of
     /// their own).
     package mutating func skipValueReturningBytes(depth: Int = 0) throws(SyntaxError) -> UnsafeRawBufferPointer {
+        try readingBytes { (s: inout JSONScanner) throws(SyntaxError) in try s.skipValue(depth: depth) }.1
+    }
+
+    /// What `read` returns for the value at the scanner, with the value's bytes.
+    package mutating func readingBytes<T>(_ read: (inout JSONScanner) throws(SyntaxError) -> T) throws(SyntaxError) -> (T, UnsafeRawBufferPointer) {
         _ = peek()
         let start = position
-        try skipValue(depth: depth)
-        return UnsafeRawBufferPointer(rebasing: bytes[start..<position])
+        let value = try read(&self)
+        return (value, UnsafeRawBufferPointer(rebasing: bytes[start..<position]))
     }
 
     /// Skips one value of any type, validating it.

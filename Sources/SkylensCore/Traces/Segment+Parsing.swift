@@ -183,10 +183,14 @@ extension Segment {
             case notArray
             /// Each element's members, nil for an element that is not an object (read from a value tree).
             case list([Members?])
-            /// Each element's bytes, checked but not yet read (read from a document's bytes): each is read when its
-            /// subsegment is made, so that a document's subsegments are never all held as members at once (several
-            /// hundred bytes each: the list of them took an allocation too large for the allocator's fast path).
+            /// Each element's bytes, checked but not yet read (read from a document's bytes before its trace id was):
+            /// each is read when its subsegment is made, so that a document's subsegments are never all held as
+            /// members at once (several hundred bytes each: the list of them took an allocation too large for the
+            /// allocator's fast path).
             case elements([UnsafeRawBufferPointer], depth: Int)
+            /// Each element made into its subsegment (or the error that refuses it) as the document was read, in one
+            /// pass, against the trace id then known; with its bytes, read again should that id not be the last.
+            case made([(bytes: UnsafeRawBufferPointer, segment: Result<Segment, SegmentError>)], depth: Int, traceID: String)
         }
 
         enum Key {
@@ -264,7 +268,9 @@ extension Segment {
         }
 
         /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would.
-        init(_ scanner: inout JSONScanner, depth: Int, traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) {
+        /// `inherited` is the trace id of the document a subsegment is embedded in (its subsegments are made against
+        /// it; a document's own are made against its `trace_id` when that comes first).
+        init(_ scanner: inout JSONScanner, depth: Int, traceIDs: inout TraceIDReuse, inherited: String? = nil) throws(JSONScanner.SyntaxError) {
             guard depth < 256 else { throw scanner.error("nesting too deep") }
             try scanner.expect(UInt8(ascii: "{"))
             if scanner.consume(UInt8(ascii: "}")) { return }
@@ -278,7 +284,8 @@ extension Segment {
                     traceID = .string(try scanner.readString { traceIDs.string($0) })
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
                     origin = .string(try scanner.readString(Self.origin))
-                case .subsegments?: subsegments = try Self.readSubsegments(&scanner, depth: depth + 1)
+                case .subsegments?:
+                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
                     var operation: String?
@@ -291,6 +298,10 @@ extension Segment {
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
+            // A trace id read after the subsegments (or a second one) is the one they are checked against.
+            if case .made(let made, let depth, let used)? = subsegments, used != (inherited ?? traceID?.string) {
+                subsegments = .elements(made.map(\.bytes), depth: depth)
+            }
         }
 
         /// The origins the AWS SDKs and services set, as literals: a document naming one shares it instead of copying
@@ -320,18 +331,34 @@ extension Segment {
             }
         }
 
-        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Subsegments {
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int, traceID: String?,
+                                            traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) -> Subsegments {
             guard scanner.peek() == UInt8(ascii: "[") else {
                 try scanner.skipValue(depth: depth)
                 return .notArray
             }
             guard depth < 256 else { throw scanner.error("nesting too deep") }
-            var elements: [UnsafeRawBufferPointer] = []
-            elements.reserveCapacity(4)
-            try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
-                elements.append(try s.skipValueReturningBytes(depth: depth + 1))
+            guard let traceID else {
+                var elements: [UnsafeRawBufferPointer] = []
+                elements.reserveCapacity(4)
+                try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                    elements.append(try s.skipValueReturningBytes(depth: depth + 1))
+                }
+                return .elements(elements, depth: depth + 1)
             }
-            return .elements(elements, depth: depth + 1)
+            var made: [(bytes: UnsafeRawBufferPointer, segment: Result<Segment, SegmentError>)] = []
+            made.reserveCapacity(4)
+            try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                guard s.peek() == UInt8(ascii: "{") else {
+                    made.append((try s.skipValueReturningBytes(depth: depth + 1), .failure(notAnObject)))
+                    return
+                }
+                let (members, bytes) = try s.readingBytes { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                    try Members(&s, depth: depth + 1, traceIDs: &traceIDs, inherited: traceID)
+                }
+                made.append((bytes, Result { () throws(SegmentError) in try node(members, traceID: traceID, embedded: true, isSubsegment: true) }))
+            }
+            return .made(made, depth: depth + 1, traceID: traceID)
         }
 
         /// Keeps a member read as a value tree (the byte reader reads `id`, `parent_id`, `trace_id`, `subsegments`,
@@ -365,6 +392,8 @@ extension Segment {
             }
         }
     }
+
+    private static let notAnObject = SegmentError("InvalidDocument", "A subsegment is a JSON object.")
 
     private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
         let key: SegmentKey
@@ -447,11 +476,14 @@ extension Segment {
             }
         }
         var subsegments: [Segment] = []
-        func add(_ element: Members?) throws(SegmentError) {
-            guard let element else { throw SegmentError("InvalidDocument", "A subsegment is a JSON object.") }
-            var child = try node(element, traceID: traceID, embedded: true, isSubsegment: true)
+        func add(_ made: Segment) {
+            var child = made
             child.parentKey = child.parentKey ?? key
             subsegments.append(child)
+        }
+        func add(_ element: Members?) throws(SegmentError) {
+            guard let element else { throw notAnObject }
+            add(try node(element, traceID: traceID, embedded: true, isSubsegment: true))
         }
         switch json.subsegments {
         case nil: break
@@ -462,6 +494,9 @@ extension Segment {
         case .elements(let elements, let depth)?:
             subsegments.reserveCapacity(elements.count)
             for bytes in elements { try add(bytes.first == UInt8(ascii: "{") ? Members.read(bytes, depth: depth) : nil) }
+        case .made(let made, _, _)?:
+            subsegments.reserveCapacity(made.count)
+            for m in made { add(try m.segment.get()) }
         }
         return Segment(
             key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: start, endTime: end, inProgress: inProgress,
