@@ -189,8 +189,10 @@ extension Segment {
             /// allocator's fast path).
             case elements([UnsafeRawBufferPointer], depth: Int)
             /// Each element made into its subsegment (or the error that refuses it) as the document was read, in one
-            /// pass, against the trace id then known; with its bytes, read again should that id not be the last.
-            case made([(bytes: UnsafeRawBufferPointer, segment: Result<Segment, SegmentError>)], depth: Int, traceID: String)
+            /// pass, against the trace id and parent id then known; with its bytes, read again should either not be the
+            /// last.
+            case made([(bytes: UnsafeRawBufferPointer, segment: Result<Segment, SegmentError>)], depth: Int, traceID: String,
+                      parent: SegmentKey)
         }
 
         enum Key {
@@ -285,7 +287,10 @@ extension Segment {
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
                     origin = .string(try scanner.readString(Self.origin))
                 case .subsegments?:
-                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, traceIDs: &traceIDs)
+                    var parent: SegmentKey?
+                    if case .key(let k)? = id { parent = k }
+                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: parent,
+                                                           traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
                     var operation: String?
@@ -298,9 +303,13 @@ extension Segment {
                 }
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
-            // A trace id read after the subsegments (or a second one) is the one they are checked against.
-            if case .made(let made, let depth, let used)? = subsegments, used != (inherited ?? traceID?.string) {
-                subsegments = .elements(made.map(\.bytes), depth: depth)
+            // A trace id or id read after the subsegments (or a second one) is the one they are made against.
+            if case .made(let made, let depth, let usedTraceID, let usedParent)? = subsegments {
+                var parent: SegmentKey?
+                if case .key(let k)? = id { parent = k }
+                if usedTraceID != (inherited ?? traceID?.string) || usedParent != parent {
+                    subsegments = .elements(made.map(\.bytes), depth: depth)
+                }
             }
         }
 
@@ -331,14 +340,14 @@ extension Segment {
             }
         }
 
-        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int, traceID: String?,
+        private static func readSubsegments(_ scanner: inout JSONScanner, depth: Int, traceID: String?, parent: SegmentKey?,
                                             traceIDs: inout TraceIDReuse) throws(JSONScanner.SyntaxError) -> Subsegments {
             guard scanner.peek() == UInt8(ascii: "[") else {
                 try scanner.skipValue(depth: depth)
                 return .notArray
             }
             guard depth < 256 else { throw scanner.error("nesting too deep") }
-            guard let traceID else {
+            guard let traceID, let parent else {
                 var elements: [UnsafeRawBufferPointer] = []
                 elements.reserveCapacity(4)
                 try scanner.forEachElement { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
@@ -356,9 +365,11 @@ extension Segment {
                 let (members, bytes) = try s.readingBytes { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
                     try Members(&s, depth: depth + 1, traceIDs: &traceIDs, inherited: traceID)
                 }
-                made.append((bytes, Result { () throws(SegmentError) in try node(members, traceID: traceID, embedded: true, isSubsegment: true) }))
+                made.append((bytes, Result { () throws(SegmentError) in
+                    try node(members, traceID: traceID, embedded: true, isSubsegment: true, parent: parent)
+                }))
             }
-            return .made(made, depth: depth + 1, traceID: traceID)
+            return .made(made, depth: depth + 1, traceID: traceID, parent: parent)
         }
 
         /// Keeps a member read as a value tree (the byte reader reads `id`, `parent_id`, `trace_id`, `subsegments`,
@@ -395,7 +406,10 @@ extension Segment {
 
     private static let notAnObject = SegmentError("InvalidDocument", "A subsegment is a JSON object.")
 
-    private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool) throws(SegmentError) -> Segment {
+    /// A (sub)segment from its members; an embedded one without `parent_id` takes `parent`, the id of the
+    /// (sub)segment it is embedded in.
+    private static func node(_ json: Members, traceID: String, embedded: Bool, isSubsegment: Bool,
+                             parent: SegmentKey? = nil) throws(SegmentError) -> Segment {
         let key: SegmentKey
         switch json.id {
         case .key(let k)?: key = k
@@ -423,7 +437,7 @@ extension Segment {
         }
         var parentKey: SegmentKey?
         switch json.parentID {
-        case nil: break
+        case nil: parentKey = parent
         case .key(let k)?: parentKey = k
         case .other?: throw SegmentError("InvalidParentId", "parent_id is 16 hexadecimal digits.", id: key.hex)
         }
@@ -476,14 +490,9 @@ extension Segment {
             }
         }
         var subsegments: [Segment] = []
-        func add(_ made: Segment) {
-            var child = made
-            child.parentKey = child.parentKey ?? key
-            subsegments.append(child)
-        }
         func add(_ element: Members?) throws(SegmentError) {
             guard let element else { throw notAnObject }
-            add(try node(element, traceID: traceID, embedded: true, isSubsegment: true))
+            subsegments.append(try node(element, traceID: traceID, embedded: true, isSubsegment: true, parent: key))
         }
         switch json.subsegments {
         case nil: break
@@ -494,9 +503,9 @@ extension Segment {
         case .elements(let elements, let depth)?:
             subsegments.reserveCapacity(elements.count)
             for bytes in elements { try add(bytes.first == UInt8(ascii: "{") ? Members.read(bytes, depth: depth) : nil) }
-        case .made(let made, _, _)?:
+        case .made(let made, _, _, _)?:
             subsegments.reserveCapacity(made.count)
-            for m in made { add(try m.segment.get()) }
+            for m in made { subsegments.append(try m.segment.get()) }
         }
         return Segment(
             key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: start, endTime: end, inProgress: inProgress,
