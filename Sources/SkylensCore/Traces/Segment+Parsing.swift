@@ -183,14 +183,14 @@ extension Segment {
             case notArray
             /// Each element's members, nil for an element that is not an object (read from a value tree).
             case list([Members?])
-            /// Each element's bytes, checked but not yet read (read from a document's bytes before its trace id was):
+            /// Each element's bytes, checked but not yet read (read from a document's bytes before its trace id or id):
             /// each is read when its subsegment is made, so that a document's subsegments are never all held as
             /// members at once (several hundred bytes each: the list of them took an allocation too large for the
             /// allocator's fast path).
             case elements([UnsafeRawBufferPointer], depth: Int)
             /// Each element made into its subsegment (or the error that refuses it) as the document was read, in one
-            /// pass, against the trace id and parent id then known; with its bytes, read again should either not be the
-            /// last.
+            /// pass, against the trace id and the id then known; with its bytes, to be read again if a later member
+            /// changes either.
             case made([(bytes: UnsafeRawBufferPointer, segment: Result<Segment, SegmentError>)], depth: Int, traceID: String,
                       parent: SegmentKey)
         }
@@ -235,6 +235,11 @@ extension Segment {
                 guard let key = name.withUTF8({ Key(UnsafeRawBufferPointer($0)) }) else { continue }
                 set(key, value)
             }
+        }
+
+        /// The `id` member as a key, when it is a valid id.
+        var idKey: SegmentKey? {
+            if case .key(let k)? = id { k } else { nil }
         }
 
         /// An `id` or `parent_id` member: a valid id kept as its number (no string made for it), anything else as read.
@@ -287,9 +292,7 @@ extension Segment {
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
                     origin = .string(try scanner.readString(Self.origin))
                 case .subsegments?:
-                    var parent: SegmentKey?
-                    if case .key(let k)? = id { parent = k }
-                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: parent,
+                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: idKey,
                                                            traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
@@ -304,12 +307,9 @@ extension Segment {
             } while scanner.consume(UInt8(ascii: ","))
             try scanner.expect(UInt8(ascii: "}"))
             // A trace id or id read after the subsegments (or a second one) is the one they are made against.
-            if case .made(let made, let depth, let usedTraceID, let usedParent)? = subsegments {
-                var parent: SegmentKey?
-                if case .key(let k)? = id { parent = k }
-                if usedTraceID != (inherited ?? traceID?.string) || usedParent != parent {
-                    subsegments = .elements(made.map(\.bytes), depth: depth)
-                }
+            if case .made(let made, let depth, let usedTraceID, let usedParent)? = subsegments,
+               usedTraceID != (inherited ?? traceID?.string) || usedParent != idKey {
+                subsegments = .elements(made.map(\.bytes), depth: depth)
             }
         }
 
