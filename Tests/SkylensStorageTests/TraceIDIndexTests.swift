@@ -48,6 +48,10 @@ extension TraceStoreTests {
             try await third.append([Self.single(1, id: "c000000000000001", name: "third"), Self.single(3)], now: now)
             #expect(try await Self.count(third, "SELECT COUNT(*) FROM trace") == 4)
             #expect(try await third.traces(ids: [Self.traceID(1)]).first?.documents.count == 2)
+            // The first store, whose unindexed rows are out of date (another connection added trace 3), reads them
+            // again and continues trace 3 in its row instead of adding one.
+            try await first.append([Self.single(3, id: "d000000000000001", name: "fourth")], now: now)
+            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace") == 4)
             // Maintenance writes the rest.
             try await third.flushIndex()
             #expect(try await Self.count(third, "SELECT COUNT(*) FROM trace_by_id") == 4)
