@@ -31,6 +31,7 @@ struct TraceBench: AsyncParsableCommand {
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(xrayPort).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        print(MachineReference.line)
         let baseline = try await health()
         let cpu0 = serverPid.flatMap(MetricBench.cpuSeconds)
         let t0 = ContinuousClock.now

@@ -15,6 +15,7 @@ struct TraceCPUBench: AsyncParsableCommand {
     var journalLimit = 100_000
 
     func run() async throws {
+        print(MachineReference.line)
         let now = Int(Date().timeIntervalSince1970)
         let datagrams = (0..<(segments / 5)).flatMap { TraceBench.datagrams(trace: $0, now: now, tracesPerSecond: 10_000) }
         var documents: [SegmentDocument] = []
