@@ -95,13 +95,7 @@ package final class SQLiteTraceStore: TraceStore {
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
             // A trace id's row: one not yet in the id index, or through it.
             let unindexedRows = try self.unindexed.rows(db)
-            let probe = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
-            func storedRow(_ id: String) throws -> Int64? {
-                if let row = unindexedRows[id] { return row }
-                guard let packed = TraceIdentifiers.packed(traceID: id) else { return nil }
-                packed.withUnsafeBytes { probe.bind(1, blob: $0) }
-                return try probe.firstInt64(db)
-            }
+            func storedRow(_ id: String) throws -> Int64? { try UnindexedTraces.row(of: id, unindexed: unindexedRows, db) }
             // Each trace's number (in order of first appearance) and each document's trace number.
             var traces = Numbering<String>(capacity: documents.count)
             var groupOf: [Int] = []
@@ -456,7 +450,7 @@ package final class SQLiteTraceStore: TraceStore {
     /// Applies the journal if it may hold changes, and writes the ids of unindexed traces.
     package func flushIndex() async throws {
         if journalled.withLock({ $0 }) != 0 { try await applyTermJournal() }
-        if unindexed.mayHoldAny { try await database.pool.write { db in try self.unindexed.apply(db, self.unindexed.rows(db)) } }
+        if unindexed.mayHoldAny { try await database.pool.write { db in try self.unindexed.applyAll(db) } }
     }
 
     /// Applies the journal in a transaction of its own.
@@ -521,10 +515,7 @@ package final class SQLiteTraceStore: TraceStore {
                 statement.bind(3, destination)
             }
             var stats = try select.firstRow(db) { c in
-                var s = ServiceStatistics()
-                (s.ok, s.error, s.throttle, s.fault, s.totalResponseTimeMillis) = (c.int64(0), c.int64(1), c.int64(2), c.int64(3), c.int64(4))
-                s.histogram = Self.histogram(c.text(5))
-                return s
+                Self.statistics(counts: { c.int64(Int32($0)) }, histogram: Self.histogram(c.text(5)))
             } ?? ServiceStatistics()
             stats.merge(row.statistics)
             if stats.total <= 0 {
@@ -582,16 +573,18 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// ok, error, throttle, fault, total_ms, histogram from column `i` on.
-    private static func statistics(_ row: Row, from i: Int) -> ServiceStatistics {
+    /// Map-row statistics from their five counts (ok, error, throttle, fault, total milliseconds, by position) and
+    /// their histogram.
+    private static func statistics(counts c: (Int) -> Int64, histogram: [Int64: Int64]) -> ServiceStatistics {
         var s = ServiceStatistics()
-        s.ok = row[i]
-        s.error = row[i + 1]
-        s.throttle = row[i + 2]
-        s.fault = row[i + 3]
-        s.totalResponseTimeMillis = row[i + 4]
-        var text: String = row[i + 5]
-        s.histogram = text.withUTF8 { histogram(UnsafeRawBufferPointer($0)) }
+        (s.ok, s.error, s.throttle, s.fault, s.totalResponseTimeMillis) = (c(0), c(1), c(2), c(3), c(4))
+        s.histogram = histogram
         return s
+    }
+
+    private static func statistics(_ row: Row, from i: Int) -> ServiceStatistics {
+        var text: String = row[i + 5]
+        return statistics(counts: { row[i + $0] }, histogram: text.withUTF8 { histogram(UnsafeRawBufferPointer($0)) })
     }
 
     // MARK: Reading
@@ -628,23 +621,18 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func traces(ids: [String]) async throws -> [StoredTrace] {
         // Unindexed traces are looked up before the read begins: a trace that leaves them has its id committed to
-        // trace_by_id before it does, so the read's snapshot finds it there.
-        if unindexed.known == nil { try await database.pool.write { db in _ = try self.unindexed.rows(db) } }
-        let unindexedRows = unindexed.known ?? [:]
+        // trace_by_id before it does, so the read's snapshot finds it there. Before the store has read them (at
+        // start-up), the read takes them from its own snapshot.
+        let known = unindexed.known
         return try await database.pool.read { db in
+            let unindexedRows = try known ?? UnindexedTraces.stored(db)
             let aliases = try Self.aliases(db, ids)
-            let byID = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
             var out: [StoredTrace] = []
             var seen = Set<String>()
             for id in ids {
                 let traceID = aliases[id] ?? id
-                guard seen.insert(traceID).inserted else { continue }
-                var rowid = unindexedRows[traceID]
-                if rowid == nil, let packed = TraceIdentifiers.packed(traceID: traceID) {
-                    packed.withUnsafeBytes { byID.bind(1, blob: $0) }
-                    rowid = try byID.firstInt64(db)
-                }
-                guard let rowid,
+                guard seen.insert(traceID).inserted,
+                      let rowid = try UnindexedTraces.row(of: traceID, unindexed: unindexedRows, db),
                       let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
                 let facts = try Self.facts(row[0])
@@ -803,7 +791,7 @@ package final class SQLiteTraceStore: TraceStore {
         try await database.pool.write { db -> Int in
             // Deleting a trace deletes its terms and its id from the indexes: the deferred changes go first.
             try self.applyTermJournal(db)
-            try self.unindexed.apply(db, self.unindexed.rows(db))
+            try self.unindexed.applyAll(db)
             // A trace ends after it starts: those with start < cut-off, through trace_by_start, hold every one to go.
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id, facts FROM trace WHERE start < ? AND end < ?",
                                         arguments: [before, before])

@@ -42,15 +42,30 @@ final class UnindexedTraces: Sendable {
         }
         if observe { db.add(transactionObserver: CommitObserver(owner: self), extent: .databaseLifetime) }
         if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return rows }
-        let through = try Int64.fetchOne(db, sql: "SELECT through FROM trace_by_id_state") ?? 0
-        var rows: [String: Int64] = [:]
-        let cursor = try Row.fetchCursor(db, sql: "SELECT trace_id, rowid FROM trace WHERE rowid > ?", arguments: [through])
-        while let row = try cursor.next() { rows[row[0]] = row[1] }
+        let rows = try Self.stored(db)
         state.withLock { s in
             s.rows = rows
             s.lastRow = lastRow
         }
         return rows
+    }
+
+    /// The unindexed rows as the database (or a reader's snapshot of it) holds them: those above `through`.
+    static func stored(_ db: Database) throws -> [String: Int64] {
+        let through = try Int64.fetchOne(db, sql: "SELECT through FROM trace_by_id_state") ?? 0
+        var rows: [String: Int64] = [:]
+        let cursor = try Row.fetchCursor(db, sql: "SELECT trace_id, rowid FROM trace WHERE rowid > ?", arguments: [through])
+        while let row = try cursor.next() { rows[row[0]] = row[1] }
+        return rows
+    }
+
+    /// A trace's rowid: among the unindexed `rows`, else through `trace_by_id` (nil when it has no row).
+    static func row(of traceID: String, unindexed rows: [String: Int64], _ db: Database) throws -> Int64? {
+        if let row = rows[traceID] { return row }
+        guard let packed = TraceIdentifiers.packed(traceID: traceID) else { return nil }
+        let byID = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
+        packed.withUnsafeBytes { byID.bind(1, blob: $0) }
+        return try byID.firstInt64(db)
     }
 
     /// Stages rows the current transaction added; returns how many rows are then unindexed.
@@ -80,6 +95,11 @@ final class UnindexedTraces: Sendable {
         let through = keys.reduce(0) { max($0, $1.row) }
         try db.execute(sql: "UPDATE trace_by_id_state SET through = max(through, ?)", arguments: [through])
         state.withLock { $0.appliedThrough = through }
+    }
+
+    /// Writes every unindexed row's id, in a write transaction that has added no rows yet.
+    func applyAll(_ db: Database) throws {
+        try apply(db, rows(db))
     }
 
     /// Makes `through` no larger than the table's last rowid (after deletions), so that a row added later, which takes
