@@ -135,7 +135,8 @@ let package = Package(
         .testTarget(name: "SkylensRulesTests", dependencies: ["SkylensRules"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SkylensServerTests",
-            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire", "SkylensRules"],
+            dependencies: ["SkylensServer", "SkylensTesting", "SkylensClient", "SkylensWire", "SkylensRules",
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import ServiceLifecycle
 import SkylensCore
@@ -48,6 +49,32 @@ struct XRayDaemonTests {
         #expect(daemon.dropped == 15)
         let ids = (0..<25).map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
         #expect(try await store.traces(ids: ids).map(\.facts.id) == Array(ids[0..<10]))
+    }
+
+    /// Datagrams arriving within the gather window of the first one waiting are parsed and committed together (one
+    /// block of documents), not each burst as it is taken off the socket.
+    @Test func datagramsArrivingWithinTheGatherWindowAreCommittedTogether() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualWallClock(Self.now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let database = try SkylensDatabase(directory: dir)
+        let writer = TraceWriter(store: SQLiteTraceStore(database: database), wallClock: clock, logger: logger)
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .seconds(2), writer: writer, wallClock: clock,
+                                         logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            // Each one taken off the socket (a burst of its own) before the next is sent: all three wait.
+            for i in 0..<3 {
+                try sendDatagram(Self.datagram(i), port: daemon.port)
+                _ = try await eventually("datagram \(i) waiting") { daemon.waiting == i + 1 ? true : nil }
+            }
+            _ = try await eventually("the three stored") { writer.stored.withLock { $0 } == 3 ? true : nil }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM trace_block") } == 1)
     }
 
     /// A port held by one daemon is refused to another, so that two collectors started with port 0 at once never

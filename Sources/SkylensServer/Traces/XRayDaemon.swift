@@ -27,9 +27,17 @@ package final class XRayDaemon: Service {
     /// become one batch of parsed documents and one commit, hundreds of megabytes at once.
     let maxBatch: Int
 
+    /// How long the first of the waiting datagrams waits for more before they are parsed (unless ``maxBatch`` are
+    /// waiting already): a steady stream is then committed in batches of about this long's datagrams (2,500 at 50,000
+    /// a second) instead of whatever arrived since the last burst, and a commit's fixed costs (its WAL pages, the
+    /// pages every commit rewrites) are shared by more documents. The X-Ray daemon itself sends in batches.
+    let gather: Duration
+
     /// Datagrams received and not yet parsed.
     private struct State {
         var received = Datagrams()
+        /// When the first of `received` was taken off the socket (nil when none is waiting).
+        var firstReceived: ContinuousClock.Instant?
         /// Dropped since the last parse (logged then), and since start.
         var dropped = 0
         var droppedTotal = 0
@@ -50,10 +58,11 @@ package final class XRayDaemon: Service {
     package var waiting: Int { state.withLock { $0.received.ends.count } }
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
-    private init(host: String, port: Int, maxPending: Int, maxBatch: Int, writer: TraceWriter, wallClock: any WallClock,
-                 logger: Logger) throws {
+    private init(host: String, port: Int, maxPending: Int, maxBatch: Int, gather: Duration, writer: TraceWriter,
+                 wallClock: any WallClock, logger: Logger) throws {
         self.maxPending = maxPending
         self.maxBatch = maxBatch
+        self.gather = gather
         self.writer = writer
         self.wallClock = wallClock
         self.logger = logger
@@ -66,6 +75,7 @@ package final class XRayDaemon: Service {
         let state = self.state, ring = self.ring, maxPending = self.maxPending
         socket.start { burst in
             state.withLock { s in
+                if s.firstReceived == nil { s.firstReceived = .now }
                 burst.forEach { datagram in
                     guard s.received.ends.count < maxPending else {
                         s.dropped += 1
@@ -90,11 +100,12 @@ package final class XRayDaemon: Service {
     /// both UDP and TCP can bind it (the daemon's TCP side, the sampling endpoints, binds the same number when the
     /// collector runs). A port the system picked would come from the ephemeral range, where an outgoing connection
     /// of this or another process can take its TCP number before the TCP side binds it.
-    package static func bind(host: String, port: Int, maxPending: Int = 400_000, maxBatch: Int = 16_384, writer: TraceWriter,
-                             wallClock: any WallClock, logger: Logger) throws -> XRayDaemon {
+    package static func bind(host: String, port: Int, maxPending: Int = 400_000, maxBatch: Int = 16_384,
+                             gather: Duration = .milliseconds(50), writer: TraceWriter, wallClock: any WallClock,
+                             logger: Logger) throws -> XRayDaemon {
         guard port == 0 else {
-            let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, maxBatch: maxBatch, writer: writer,
-                                        wallClock: wallClock, logger: logger)
+            let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, maxBatch: maxBatch, gather: gather,
+                                        writer: writer, wallClock: wallClock, logger: logger)
             daemon.startReceiving()
             return daemon
         }
@@ -104,8 +115,8 @@ package final class XRayDaemon: Service {
             let candidate = Int.random(in: assignablePorts)
             let daemon: XRayDaemon
             do {
-                daemon = try XRayDaemon(host: host, port: candidate, maxPending: maxPending, maxBatch: maxBatch, writer: writer,
-                                        wallClock: wallClock, logger: logger)
+                daemon = try XRayDaemon(host: host, port: candidate, maxPending: maxPending, maxBatch: maxBatch, gather: gather,
+                                        writer: writer, wallClock: wallClock, logger: logger)
             } catch where attempt < 50 {
                 continue
             }
@@ -129,7 +140,7 @@ package final class XRayDaemon: Service {
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
                 for await _ in doorbell {
-                    while let documents = parsePending(into: &buffer) {
+                    while let documents = await parseGathered(into: &buffer) {
                         if inFlight >= 2 {
                             await group.next()
                             inFlight -= 1
@@ -155,6 +166,15 @@ package final class XRayDaemon: Service {
         }
     }
 
+    /// Parses the next datagrams, once the first of those waiting has waited ``gather`` (or ``maxBatch`` are waiting).
+    private func parseGathered(into buffer: inout Datagrams) async -> [SegmentDocument]? {
+        if buffer.parsed == buffer.ends.count,
+           let first = state.withLock({ s in s.received.ends.count < maxBatch ? s.firstReceived : nil }) {
+            try? await Task.sleep(until: first + gather, clock: .continuous)
+        }
+        return parsePending(into: &buffer)
+    }
+
     /// Parses the next ``maxBatch`` datagrams at most; nil when none are waiting. Once `buffer`'s are all parsed,
     /// it is emptied (its capacity kept) and swapped with the datagrams waiting, so that neither side allocates
     /// once both have grown.
@@ -165,6 +185,7 @@ package final class XRayDaemon: Service {
             buffer.parsed = 0
             let dropped = state.withLock { s -> Int in
                 swap(&s.received, &buffer)
+                s.firstReceived = nil
                 defer { s.dropped = 0 }
                 return s.dropped
             }
