@@ -5,6 +5,8 @@ package struct StorageError: Error, Sendable, CustomStringConvertible {
         case corrupt
         /// The database could not be opened or migrated.
         case unavailable
+        /// Input the store cannot keep (callers validate it first: a caller's mistake).
+        case invalid
     }
 
     package var code: Code

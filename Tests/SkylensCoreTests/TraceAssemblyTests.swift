@@ -250,6 +250,32 @@ struct TraceAssemblyTests {
         if case .failure(let e) = refused { #expect(e.code == "InvalidId" && e.id == "A000000000000001") } else { Issue.record("accepted") }
     }
 
+    /// A trace key is the id's 32 digits: equal for equal ids only, ordered as the ids (and their packed bytes) are,
+    /// and none for an invalid id.
+    @Test func traceKeysFollowTheirIDs() throws {
+        var ids = ["1-5759e988-bd862e3fe1be46a994272793", "1-5759e988-bd862e3fe1be46a994272794", "1-5759e988-bd862e3ff1be46a994272793",
+                   "1-5759e989-bd862e3fe1be46a994272793", "1-00000000-000000000000000000000000", "1-ffffffff-ffffffffffffffffffffffff",
+                   "1-5759e988-0000000100000000000000ff", "1-5759e988-0000000000000001000000ff"]
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<100 {
+            let digits = (0..<32).map { _ in String(Int.random(in: 0..<16, using: &random), radix: 16) }.joined()
+            ids.append("1-" + digits.prefix(8) + "-" + digits.dropFirst(8))
+        }
+        let keys = try ids.map { try #require(TraceKey($0)) }
+        for (a, x) in zip(ids, keys) {
+            #expect(TraceIdentifiers.traceID(packed: x.packed) == a)
+            for (b, y) in zip(ids, keys) {
+                #expect((x == y) == (a == b))
+                #expect((x < y) == (a < b))
+                #expect((x < y) == x.packed.lexicographicallyPrecedes(y.packed))
+            }
+        }
+        for invalid in ["1-5759E988-bd862e3fe1be46a994272793", "1-5759e988-bd862e3fe1be46a99427279", "2-5759e988-bd862e3fe1be46a994272793",
+                        "1-5759e988_bd862e3fe1be46a994272793", "1-5759e988-bd862e3fe1be46a99427279g", ""] {
+            #expect(TraceKey(invalid) == nil)
+        }
+    }
+
     @Test func traceIDsAreFoundInLogLines() {
         let line = "REPORT RequestId: 1\tDuration: 2 ms\t\nXRAY TraceId: 1-5759e988-bd862e3fe1be46a994272793\tSegmentId: 70de5b6f19ff9a0a"
         let json = #"{"level":"INFO","xray_trace_id":"1-5759e988-bd862e3fe1be46a994272793","time":"2026-11-26"}"#

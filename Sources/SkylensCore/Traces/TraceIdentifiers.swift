@@ -28,17 +28,20 @@ package enum TraceIdentifiers {
 
     /// A valid trace id in 16 bytes: the 8 hex digits of its time, then the 24 of its random part, as bytes (nil for an
     /// invalid id). `traceID(packed:)` gives the id back.
-    package static func packed(traceID id: String) -> [UInt8]? {
-        bytes(of: id) { b -> [UInt8]? in
+    package static func packed(traceID id: String) -> [UInt8]? { TraceKey(id)?.packed }
+
+    /// The 32 hex digits of a valid trace id (at 2..<10 and 11..<35) as two words, its time's 8 digits first (nil for
+    /// an invalid id).
+    fileprivate static func words(ofTraceID id: String) -> (high: UInt64, low: UInt64)? {
+        bytes(of: id) { b -> (high: UInt64, low: UInt64)? in
             guard b.count == 35, b[0] == UInt8(ascii: "1"), b[1] == UInt8(ascii: "-"), b[10] == UInt8(ascii: "-") else { return nil }
-            // The 32 digits are at 2..<10 and 11..<35.
-            var out = [UInt8](repeating: 0, count: 16)
-            for k in 0..<16 {
-                let j = k < 4 ? 2 + 2 * k : 11 + 2 * (k - 4)
-                guard isLowerHex(b[j]), isLowerHex(b[j + 1]) else { return nil }
-                out[k] = hexValue(b[j]) << 4 | hexValue(b[j + 1])
+            var high: UInt64 = 0, low: UInt64 = 0
+            for j in 2..<35 where j != 10 {
+                let c = b[j]
+                guard isLowerHex(c) else { return nil }
+                if j < 19 { high = high << 4 | UInt64(hexValue(c)) } else { low = low << 4 | UInt64(hexValue(c)) }
             }
-            return out
+            return (high, low)
         }
     }
 
@@ -204,5 +207,26 @@ package enum DaemonDatagram {
               value["format"]?.string?.lowercased() == "json", value["version"]?.number == 1
         else { return .failure(.invalidHeader) }
         return .success(body)
+    }
+}
+
+/// A valid trace id as a key: its 128 bits in two words (the time's 8 hex digits first), hashed and compared as such
+/// instead of as 35 characters, and ordered as its packed bytes are (as SQLite orders them).
+package struct TraceKey: Hashable, Comparable, Sendable {
+    package let high: UInt64
+    package let low: UInt64
+
+    /// Nil for an invalid trace id.
+    package init?(_ traceID: String) {
+        guard let (high, low) = TraceIdentifiers.words(ofTraceID: traceID) else { return nil }
+        self.high = high
+        self.low = low
+    }
+
+    package static func < (a: TraceKey, b: TraceKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
+
+    /// The 16 bytes ``TraceIdentifiers/packed(traceID:)`` gives: both words big-endian.
+    package var packed: [UInt8] {
+        withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }
     }
 }

@@ -59,13 +59,13 @@ package final class SQLiteTraceStore: TraceStore {
 
     struct TraceCache {
         let capacity: Int
-        var traces: [String: CachedTrace] = [:]
-        var order: [String] = []
+        var traces: [TraceKey: CachedTrace] = [:]
+        var order: [TraceKey] = []
         var head = 0
 
-        mutating func put(_ id: String, _ trace: CachedTrace) {
-            if traces.updateValue(trace, forKey: id) == nil {
-                order.append(id)
+        mutating func put(_ key: TraceKey, _ trace: CachedTrace) {
+            if traces.updateValue(trace, forKey: key) == nil {
+                order.append(key)
                 if traces.count > capacity {
                     traces[order[head]] = nil
                     head += 1
@@ -84,10 +84,10 @@ package final class SQLiteTraceStore: TraceStore {
         guard !documents.isEmpty else { return }
         let cache = self.cache
         let written = try await journalling { try await write(documents, now: now, cache: cache) }
-        cache.withLock { c in for (id, t) in written { c.put(id, t) } }
+        cache.withLock { c in for (key, t) in written { c.put(key, t) } }
     }
 
-    private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [String: CachedTrace] {
+    private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [TraceKey: CachedTrace] {
         try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             // (Async links are rare: without any alias stored, the ids are not looked up.)
@@ -95,17 +95,25 @@ package final class SQLiteTraceStore: TraceStore {
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
             // A trace id's row: one not yet in the id index, or through it.
             let unindexedRows = try self.unindexed.rows(db)
-            func storedRow(_ id: String) throws -> Int64? { try UnindexedTraces.row(of: id, unindexed: unindexedRows, db) }
-            // Each trace's number (in order of first appearance) and each document's trace number.
-            var traces = Numbering<String>(capacity: documents.count)
+            func storedRow(_ key: TraceKey) throws -> Int64? { try UnindexedTraces.row(of: key, unindexed: unindexedRows, db) }
+            // Each trace's number (in order of first appearance), its id, and each document's trace number. Traces are
+            // told apart by their keys (two words hashed and compared instead of 35 characters).
+            var traces = Numbering<TraceKey>(capacity: documents.count)
+            var ids: [String] = []
             var groupOf: [Int] = []
             groupOf.reserveCapacity(documents.count)
+            func key(_ traceID: String) throws -> TraceKey {
+                guard let key = TraceKey(traceID) else { throw StorageError(.invalid, "invalid trace id \(traceID)") }
+                return key
+            }
             for d in documents {
                 var traceID = (aliases.isEmpty ? nil : aliases[d.segment.traceID]) ?? d.segment.traceID
                 if d.segment.parentKey == nil, traceID == d.segment.traceID,
                    let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
-                    let known = try traces.existing(target) != nil || cache.withLock({ $0.traces[target] }) != nil || storedRow(target) != nil
+                    let targetKey = try key(target)
+                    let known = try traces.existing(targetKey) != nil || cache.withLock({ $0.traces[targetKey] }) != nil
+                        || storedRow(targetKey) != nil
                     if known, target != traceID {
                         try db.execute(sql: "INSERT OR REPLACE INTO trace_alias (trace_id, root_trace_id) VALUES (?, ?)",
                                        arguments: [traceID, target])
@@ -113,7 +121,9 @@ package final class SQLiteTraceStore: TraceStore {
                         traceID = target
                     }
                 }
-                groupOf.append(traces.number(traceID))
+                let number = traces.number(try key(traceID))
+                if number == ids.count { ids.append(traceID) }
+                groupOf.append(number)
             }
             let order = traces.values
             // The documents' positions by trace, in arrival order within each (a counting sort): trace g's are
@@ -153,21 +163,22 @@ package final class SQLiteTraceStore: TraceStore {
             let blockID = db.lastInsertedRowID
             // Which traces already have facts stored: those in the cache, and those not in it that have a row (most
             // are new: probed one by one).
-            let cached = cache.withLock { c in order.compactMap { id in c.traces[id].map { (id, $0) } } }
+            let cached = cache.withLock { c in order.compactMap { key in c.traces[key].map { (key, $0) } } }
             var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
-            for id in order where previous[id] == nil {
-                guard let rowid = try storedRow(id),
+            for key in order where previous[key] == nil {
+                guard let rowid = try storedRow(key),
                       let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
-                previous[id] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
+                previous[key] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
             }
 
             var graph: [GraphSample] = [], removed: [GraphSample] = []
-            var written: [String: CachedTrace] = [:]
+            var written: [TraceKey: CachedTrace] = [:]
             var termChanges: [TermChange] = []
-            var added: [(id: String, row: Int64)] = []
-            for (g, traceID) in order.enumerated() {
-                let before = previous[traceID]
+            var added: [(key: TraceKey, row: Int64)] = []
+            for (g, key) in order.enumerated() {
+                let traceID = ids[g]
+                let before = previous[key]
                 let beforeFacts = try before?.decodedFacts()
                 var docs = before?.documents ?? []
                 docs.reserveCapacity(docs.count + starts[g + 1] - starts[g])
@@ -185,8 +196,8 @@ package final class SQLiteTraceStore: TraceStore {
                 removed += beforeFacts?.graph ?? []
                 let (row, encoded) = try Self.writeTrace(db, facts, row: before?.row, documents: docs, previous: beforeFacts,
                                                          termChanges: &termChanges)
-                if before == nil { added.append((traceID, row)) }
-                written[traceID] = CachedTrace(row: row, documents: docs, facts: encoded)
+                if before == nil { added.append((key, row)) }
+                written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
             try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
             try self.journal(db, termChanges)
@@ -628,11 +639,10 @@ package final class SQLiteTraceStore: TraceStore {
             let unindexedRows = try known ?? UnindexedTraces.stored(db)
             let aliases = try Self.aliases(db, ids)
             var out: [StoredTrace] = []
-            var seen = Set<String>()
+            var seen = Set<TraceKey>()
             for id in ids {
-                let traceID = aliases[id] ?? id
-                guard seen.insert(traceID).inserted,
-                      let rowid = try UnindexedTraces.row(of: traceID, unindexed: unindexedRows, db),
+                guard let key = TraceKey(aliases[id] ?? id), seen.insert(key).inserted,
+                      let rowid = try UnindexedTraces.row(of: key, unindexed: unindexedRows, db),
                       let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
                 let facts = try Self.facts(row[0])

@@ -3,7 +3,7 @@ import GRDB
 import SkylensCore
 
 /// Trace rows whose ids are not yet in `trace_by_id` (those with a rowid above `trace_by_id_state.through`), by
-/// trace id, so that a trace is found by its id before ``apply(_:_:)`` writes the gathered ids to the index in key
+/// trace id (as a ``TraceKey``), so that a trace is found by its id before ``apply(_:_:)`` writes the gathered ids to the index in key
 /// order. (SQLite keeping a unique index on the id itself wrote a random page of it for each new trace: ids end in
 /// 96 random bits.)
 ///
@@ -15,11 +15,11 @@ import SkylensCore
 final class UnindexedTraces: Sendable {
     private struct State {
         /// nil until read from the database.
-        var rows: [String: Int64]?
+        var rows: [TraceKey: Int64]?
         /// The table's last rowid as of `rows`.
         var lastRow: Int64 = 0
         /// Staged by the current transaction: rows it added, and the rowid through which it wrote ids to the index.
-        var added: [(id: String, row: Int64)] = []
+        var added: [(key: TraceKey, row: Int64)] = []
         var appliedThrough: Int64?
         var observing = false
     }
@@ -27,14 +27,14 @@ final class UnindexedTraces: Sendable {
     private let state = LockedState(State())
 
     /// The unindexed rows, as the last commit left them (nil when not known yet).
-    var known: [String: Int64]? { state.withLock { $0.rows } }
+    var known: [TraceKey: Int64]? { state.withLock { $0.rows } }
 
     /// Whether any row may be unindexed.
     var mayHoldAny: Bool { state.withLock { $0.rows.map { !$0.isEmpty } ?? true } }
 
     /// The unindexed rows as of the current write transaction's start (read from the database if need be): called at
     /// the start of each write transaction that uses them, before it adds rows.
-    func rows(_ db: Database) throws -> [String: Int64] {
+    func rows(_ db: Database) throws -> [TraceKey: Int64] {
         let lastRow = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0
         let observe = state.withLock { s in
             defer { s.observing = true }
@@ -50,26 +50,28 @@ final class UnindexedTraces: Sendable {
         return rows
     }
 
-    /// The unindexed rows as the database (or a reader's snapshot of it) holds them: those above `through`.
-    static func stored(_ db: Database) throws -> [String: Int64] {
+    /// The unindexed rows as the database (or a reader's snapshot of it) holds them: those above `through`. (A row
+    /// whose id is not a valid trace id, which ingest never writes, could not be looked up by one: it is left out.)
+    static func stored(_ db: Database) throws -> [TraceKey: Int64] {
         let through = try Int64.fetchOne(db, sql: "SELECT through FROM trace_by_id_state") ?? 0
-        var rows: [String: Int64] = [:]
+        var rows: [TraceKey: Int64] = [:]
         let cursor = try Row.fetchCursor(db, sql: "SELECT trace_id, rowid FROM trace WHERE rowid > ?", arguments: [through])
-        while let row = try cursor.next() { rows[row[0]] = row[1] }
+        while let row = try cursor.next() {
+            if let key = TraceKey(row[0]) { rows[key] = row[1] }
+        }
         return rows
     }
 
     /// A trace's rowid: among the unindexed `rows`, else through `trace_by_id` (nil when it has no row).
-    static func row(of traceID: String, unindexed rows: [String: Int64], _ db: Database) throws -> Int64? {
-        if let row = rows[traceID] { return row }
-        guard let packed = TraceIdentifiers.packed(traceID: traceID) else { return nil }
+    static func row(of key: TraceKey, unindexed rows: [TraceKey: Int64], _ db: Database) throws -> Int64? {
+        if let row = rows[key] { return row }
         let byID = try db.cachedStatement(sql: "SELECT trace FROM trace_by_id WHERE id = ?")
-        packed.withUnsafeBytes { byID.bind(1, blob: $0) }
+        key.bind(byID, at: 1)
         return try byID.firstInt64(db)
     }
 
     /// Stages rows the current transaction added; returns how many rows are then unindexed.
-    func add(_ added: [(id: String, row: Int64)]) -> Int {
+    func add(_ added: [(key: TraceKey, row: Int64)]) -> Int {
         state.withLock { s in
             s.added += added
             return (s.rows?.count ?? 0) + s.added.count
@@ -78,15 +80,9 @@ final class UnindexedTraces: Sendable {
 
     /// Writes the ids of the unindexed rows (`rows`, as ``rows(_:)`` gave them in this transaction, and those it
     /// added) to `trace_by_id`, in key order.
-    func apply(_ db: Database, _ rows: [String: Int64]) throws {
-        let entries = rows.map { (id: $0.key, row: $0.value) } + state.withLock { $0.added }
-        guard !entries.isEmpty else { return }
-        var keys: [(key: PackedTraceID, row: Int64)] = []
-        keys.reserveCapacity(entries.count)
-        for e in entries {
-            guard let key = PackedTraceID(e.id) else { throw StorageError(.corrupt, "trace \(e.row) has an invalid trace id \(e.id)") }
-            keys.append((key, e.row))
-        }
+    func apply(_ db: Database, _ rows: [TraceKey: Int64]) throws {
+        var keys = rows.map { (key: $0.key, row: $0.value) } + state.withLock { $0.added }
+        guard !keys.isEmpty else { return }
         keys.sort { $0.key < $1.key }
         try SQLiteTraceStore.insertRows(db, into: "trace_by_id (id, trace)", count: keys.count, columns: 2, replacing: true) { statement, i, first in
             keys[i].key.bind(statement, at: first)
@@ -113,7 +109,7 @@ final class UnindexedTraces: Sendable {
             defer { (s.added, s.appliedThrough) = ([], nil) }
             guard s.rows != nil else { return }
             for a in s.added {
-                s.rows![a.id] = a.row
+                s.rows![a.key] = a.row
                 s.lastRow = max(s.lastRow, a.row)
             }
             if let through = s.appliedThrough {
@@ -137,19 +133,8 @@ final class UnindexedTraces: Sendable {
     }
 }
 
-/// A valid trace id's 16 bytes (``TraceIdentifiers/packed(traceID:)``) as two big-endian words: ordered as SQLite
-/// orders the blobs.
-struct PackedTraceID: Comparable {
-    var high: UInt64
-    var low: UInt64
-
-    init?(_ traceID: String) {
-        guard let bytes = TraceIdentifiers.packed(traceID: traceID) else { return nil }
-        (high, low) = bytes.withUnsafeBytes { ($0.loadUnaligned(as: UInt64.self).bigEndian, $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self).bigEndian) }
-    }
-
-    static func < (a: Self, b: Self) -> Bool { (a.high, a.low) < (b.high, b.low) }
-
+extension TraceKey {
+    /// Binds the key's 16 bytes (as `trace_by_id.id` holds them).
     func bind(_ statement: Statement, at index: Int32) {
         var words = (high.bigEndian, low.bigEndian)
         withUnsafeBytes(of: &words) { statement.bind(index, blob: $0) }
