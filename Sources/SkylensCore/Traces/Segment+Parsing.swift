@@ -26,20 +26,21 @@ extension Segment {
             throw SegmentError("DocumentTooLarge", "A segment document can be up to 64 kB; this one is \(bytes.count) bytes.")
         }
         // Read straight into the members the store keeps (no tree of the whole document); syntax errors first.
+        // (Members, not an optional of them: unwrapping one copied every member.)
         var scanner = JSONScanner(bytes)
-        let members: Members?
+        let isObject = scanner.peek() == UInt8(ascii: "{")
+        var members = Members()
         do {
-            if scanner.peek() == UInt8(ascii: "{") {
-                members = try Members(&scanner, depth: 0, traceIDs: &traceIDs)
+            if isObject {
+                try members.read(&scanner, depth: 0, traceIDs: &traceIDs)
             } else {
                 _ = try scanner.readTree()
-                members = nil
             }
             try scanner.expectEnd()
         } catch {
             throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
         }
-        guard let members else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
+        guard isObject else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
         return try parse(members, nowSeconds: nowSeconds)
     }
 
@@ -229,6 +230,9 @@ extension Segment {
             }
         }
 
+        /// None of the members.
+        init() {}
+
         init(_ members: [(String, JSONValue)]) {
             for (name, value) in members {
                 var name = name
@@ -237,8 +241,9 @@ extension Segment {
             }
         }
 
-        /// The `id` member as a key, when it is a valid id.
-        var idKey: SegmentKey? {
+        /// An `id` member as a key, when it is a valid id. (Static, taking the member: a property of `self` read while
+        /// the members are being read copied all of them.)
+        static func key(_ id: IDMember?) -> SegmentKey? {
             if case .key(let k)? = id { k } else { nil }
         }
 
@@ -274,10 +279,12 @@ extension Segment {
             }
         }
 
-        /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would.
-        /// `inherited` is the trace id of the document a subsegment is embedded in (its subsegments are made against
-        /// it; a document's own are made against its `trace_id` when that comes first).
-        init(_ scanner: inout JSONScanner, depth: Int, traceIDs: inout TraceIDReuse, inherited: String? = nil) throws(JSONScanner.SyntaxError) {
+        /// Reads an object (the scanner before its `{`) nested `depth` deep, as ``JSONScanner/readTree(depth:)`` would,
+        /// into these members (none yet). `inherited` is the trace id of the document a subsegment is embedded in (its
+        /// subsegments are made against it; a document's own are made against its `trace_id` when that comes first).
+        /// A method on members the caller holds, not an initializer: one copied all the members to return them.
+        mutating func read(_ scanner: inout JSONScanner, depth: Int, traceIDs: inout TraceIDReuse,
+                           inherited: String? = nil) throws(JSONScanner.SyntaxError) {
             guard depth < 256 else { throw scanner.error("nesting too deep") }
             try scanner.expect(UInt8(ascii: "{"))
             if scanner.consume(UInt8(ascii: "}")) { return }
@@ -292,7 +299,7 @@ extension Segment {
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
                     origin = .string(try scanner.readString(Self.origin))
                 case .subsegments?:
-                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: idKey,
+                    subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: Self.key(id),
                                                            traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
                 case .aws?:
@@ -308,7 +315,7 @@ extension Segment {
             try scanner.expect(UInt8(ascii: "}"))
             // A trace id or id read after the subsegments (or a second one) is the one they are made against.
             if case .made(let made, let depth, let usedTraceID, let usedParent)? = subsegments,
-               usedTraceID != (inherited ?? traceID?.string) || usedParent != idKey {
+               usedTraceID != (inherited ?? traceID?.string) || usedParent != Self.key(id) {
                 subsegments = .elements(made.map(\.bytes), depth: depth)
             }
         }
@@ -333,8 +340,10 @@ extension Segment {
         static func read(_ bytes: UnsafeRawBufferPointer, depth: Int) throws(SegmentError) -> Members {
             var scanner = JSONScanner(bytes)
             var traceIDs = TraceIDReuse()
+            var members = Members()
             do {
-                return try Members(&scanner, depth: depth, traceIDs: &traceIDs)
+                try members.read(&scanner, depth: depth, traceIDs: &traceIDs)
+                return members
             } catch {
                 throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
             }
@@ -362,8 +371,9 @@ extension Segment {
                     made.append((try s.skipValueReturningBytes(depth: depth + 1), .failure(notAnObject)))
                     return
                 }
-                let (members, bytes) = try s.readingBytes { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
-                    try Members(&s, depth: depth + 1, traceIDs: &traceIDs, inherited: traceID)
+                var members = Members()
+                let ((), bytes) = try s.readingBytes { (s: inout JSONScanner) throws(JSONScanner.SyntaxError) in
+                    try members.read(&s, depth: depth + 1, traceIDs: &traceIDs, inherited: traceID)
                 }
                 made.append((bytes, Result { () throws(SegmentError) in
                     try node(members, traceID: traceID, embedded: true, isSubsegment: true, parent: parent)
