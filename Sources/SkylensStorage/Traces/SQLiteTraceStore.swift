@@ -102,8 +102,13 @@ package final class SQLiteTraceStore: TraceStore {
             var ids: [String] = []
             var groupOf: [Int] = []
             groupOf.reserveCapacity(documents.count)
+            // A trace's documents come together and share one id string (the parser's TraceIDReuse): the last key is
+            // reused for an equal id instead of reading its digits again.
+            var lastKeyed: (id: String, key: TraceKey)?
             func key(_ traceID: String) throws -> TraceKey {
+                if let lastKeyed, lastKeyed.id == traceID { return lastKeyed.key }
                 guard let key = TraceKey(traceID) else { throw StorageError(.invalid, "invalid trace id \(traceID)") }
+                lastKeyed = (traceID, key)
                 return key
             }
             for d in documents {

@@ -18,7 +18,6 @@ package enum TraceFactsCodec {
             table.append(id)
             return table.count - 1
         }
-        let causeLists = [f.faultRootCauses, f.errorRootCauses, f.throttleRootCauses, f.responseTimeRootCauses]
         var w = Output()
         w.bytes.reserveCapacity(640)
         w.string(f.id)
@@ -68,7 +67,7 @@ package enum TraceFactsCodec {
         }
         w.present(f.entryPoint != nil)
         if let e = f.entryPoint { w.count(index(e)) }
-        for causes in causeLists {
+        func write(_ causes: [RootCause]) {
             w.count(causes.count)
             for c in causes {
                 w.bool(c.clientImpacting)
@@ -93,6 +92,11 @@ package enum TraceFactsCodec {
                 }
             }
         }
+        // (Each list written in turn: an array of the four cost an allocation and four retains a trace.)
+        write(f.faultRootCauses)
+        write(f.errorRootCauses)
+        write(f.throttleRootCauses)
+        write(f.responseTimeRootCauses)
         w.count(f.linkedTraceIDs.count)
         for id in f.linkedTraceIDs { w.string(id) }
         w.count(f.segmentCount)
@@ -133,6 +137,11 @@ package enum TraceFactsCodec {
             withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
         }
         mutating func string(_ s: String) {
+            // In place for a native string (`withUTF8` on a copy retained it); through a contiguous copy otherwise.
+            if s.utf8.withContiguousStorageIfAvailable({ (u: UnsafeBufferPointer<UInt8>) -> Void in
+                count(u.count)
+                bytes.append(contentsOf: u)
+            }) != nil { return }
             var s = s
             s.withUTF8 { u in
                 count(u.count)
