@@ -62,6 +62,32 @@ struct TraceStoreTests {
         #expect(throws: StorageError.self) { try Array(bytes.dropLast()).withUnsafeBytes { try TraceFactsCodec.decode($0) } }
     }
 
+    /// The facts' bytes are laid out as `Sources/SkylensStorage/README.md` specifies (rows already stored stay
+    /// readable whatever writes them): version 1, the service table, then the id, the times as little-endian doubles,
+    /// optional values after a presence byte, strings after a LEB128 length (two bytes from 128 on).
+    @Test func factsBytesFollowTheStoredFormat() throws {
+        let url = "https://example.com/" + String(repeating: "x", count: 180)
+        let text = #"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.25,"end_time":1800000001.5,"http":{"request":{"url":"\#(url)"}}}"#
+        let f = TraceFacts(TraceAssembler.assemble(id: Self.trace, documents: [try Self.document(text).segment]))
+        func leb(_ n: Int) -> [UInt8] {
+            var out: [UInt8] = [], v = n
+            repeat {
+                out.append(UInt8(v & 0x7F) | (v >= 0x80 ? 0x80 : 0))
+                v >>= 7
+            } while v > 0
+            return out
+        }
+        func string(_ s: String) -> [UInt8] { leb(s.utf8.count) + Array(s.utf8) }
+        func double(_ d: Double) -> [UInt8] { (0..<8).map { UInt8(truncatingIfNeeded: d.bitPattern >> (8 * $0)) } }
+        #expect(f.services.count == 1 && f.http?.url == url && f.http?.method == nil)
+        var expected: [UInt8] = [1] + leb(1) + string("api") + string(f.services[0].id.type) + string(Self.trace)
+        expected += double(1_800_000_000.25) + double(1_800_000_001.5) + double(f.duration)
+        expected += f.responseTime.map { [1] + double($0) } ?? [0]
+        expected += [1, 0, 1] + [0xC8, 0x01] + Array(url.utf8)
+        let bytes = TraceFactsCodec.encode(f)
+        #expect(Array(bytes.prefix(expected.count)) == expected)
+    }
+
     /// A map row's latency histogram is written as `ms:count` pairs and read back whole, across commits that add to
     /// a minute's row; a pair that does not read as two integers is skipped.
     @Test func mapHistogramsAccumulateAcrossCommits() async throws {

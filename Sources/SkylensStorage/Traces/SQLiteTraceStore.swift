@@ -306,8 +306,7 @@ package final class SQLiteTraceStore: TraceStore {
         guard !changes.isEmpty else { return }
         var terms = Numbering<String>()
         let numbers = changes.map { terms.number($0.term) }
-        var w = TraceFactsCodec.Output()
-        w.bytes.reserveCapacity(terms.count * 24 + changes.count * 16)
+        var w = TraceFactsCodec.Output(capacity: terms.count * 24 + changes.count * 16)
         w.count(terms.count)
         for t in terms.values { w.string(t) }
         w.count(changes.count)
@@ -317,7 +316,7 @@ package final class SQLiteTraceStore: TraceStore {
             w.double(c.start)
             w.signed(c.trace)
         }
-        try db.cachedStatement(sql: "INSERT INTO trace_term_journal (changes) VALUES (?)").execute(arguments: [Data(w.bytes)])
+        try db.cachedStatement(sql: "INSERT INTO trace_term_journal (changes) VALUES (?)").execute(arguments: [w.withBytes { Data($0) }])
         // Counted inside the transaction: the writer runs one at a time, so the count follows the journal's order.
         let total = journalled.withLock { n -> Int? in
             n = n.map { $0 + changes.count }

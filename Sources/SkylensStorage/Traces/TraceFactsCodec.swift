@@ -18,8 +18,7 @@ package enum TraceFactsCodec {
             table.append(id)
             return table.count - 1
         }
-        var w = Output()
-        w.bytes.reserveCapacity(640)
+        var w = Output(capacity: 640)
         w.string(f.id)
         w.double(f.startTime)
         w.double(f.endTime)
@@ -46,9 +45,9 @@ package enum TraceFactsCodec {
         for a in f.annotations {
             w.string(a.key)
             switch a.value {
-            case .string(let s): w.bytes.append(0); w.string(s)
-            case .number(let n): w.bytes.append(1); w.double(n)
-            case .bool(let b): w.bytes.append(2); w.bool(b)
+            case .string(let s): w.byte(0); w.string(s)
+            case .number(let n): w.byte(1); w.double(n)
+            case .bool(let b): w.byte(2); w.bool(b)
             }
             w.count(a.services.count)
             for s in a.services { w.count(index(s)) }
@@ -107,47 +106,119 @@ package enum TraceFactsCodec {
             if let source = s.source { w.count(index(source)) }
             w.count(index(s.destination))
             let outcome: UInt8 = switch s.outcome { case .ok: 0; case .error: 1; case .throttle: 2; case .fault: 3 }
-            w.bytes.append(outcome)
+            w.byte(outcome)
             w.signed(s.responseTimeMillis)
         }
-        var out = Output()
-        out.bytes.reserveCapacity(w.bytes.count + 1 + table.count * 32)
-        out.bytes.append(version)
-        out.count(table.count)
+        var head = Output(capacity: 1 + table.count * 32)
+        head.byte(version)
+        head.count(table.count)
         for s in table {
-            out.string(s.name)
-            out.string(s.type)
+            head.string(s.name)
+            head.string(s.type)
         }
-        out.bytes.append(contentsOf: w.bytes)
-        return out.bytes
+        return head.withBytes { h in
+            w.withBytes { body in
+                [UInt8](unsafeUninitializedCapacity: h.count + body.count) { out, initialized in
+                    let all = UnsafeMutableRawBufferPointer(out)
+                    all.copyMemory(from: h)
+                    UnsafeMutableRawBufferPointer(rebasing: all[h.count...]).copyMemory(from: body)
+                    initialized = h.count + body.count
+                }
+            }
+        }
     }
 
-    /// The encoder's output, written in place (a class written through closures cost a retain and an exclusivity
-    /// check per field).
-    struct Output {
-        var bytes: [UInt8] = []
+    /// The encoder's output: bytes stored through a pointer into memory it owns and frees (an array's append checked
+    /// its uniqueness and capacity for every field, which was most of an encoding's time), handed over as an array
+    /// or a buffer once written. Not copyable: one owner writes it in place (a class written through closures cost a
+    /// retain and an exclusivity check per field).
+    struct Output: ~Copyable {
+        private var base: UnsafeMutableRawPointer
+        private var capacity: Int
+        /// Bytes written so far.
+        private(set) var length = 0
 
-        mutating func count(_ n: Int) { Varint.put(UInt64(n), into: &bytes) }
-        mutating func signed(_ n: Int64) { Varint.putSigned(n, into: &bytes) }
-        mutating func bool(_ b: Bool) { bytes.append(b ? 1 : 0) }
-        /// An optional value's presence byte.
-        mutating func present(_ p: Bool) { bytes.append(p ? 1 : 0) }
-        mutating func double(_ d: Double) {
-            let bits = d.bitPattern.littleEndian
-            withUnsafeBytes(of: bits) { bytes.append(contentsOf: $0) }
+        init(capacity: Int = 256) {
+            self.capacity = max(capacity, 16)
+            base = .allocate(byteCount: self.capacity, alignment: 8)
         }
+
+        deinit { base.deallocate() }
+
+        /// The bytes written.
+        var bytes: [UInt8] { Array(UnsafeRawBufferPointer(start: base, count: length)) }
+
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try body(UnsafeRawBufferPointer(start: base, count: length))
+        }
+
+        @inline(__always) private mutating func reserve(_ n: Int) {
+            if length + n > capacity { grow(to: length + n) }
+        }
+
+        private mutating func grow(to needed: Int) {
+            var c = capacity * 2
+            while c < needed { c *= 2 }
+            let larger = UnsafeMutableRawPointer.allocate(byteCount: c, alignment: 8)
+            larger.copyMemory(from: base, byteCount: length)
+            base.deallocate()
+            base = larger
+            capacity = c
+        }
+
+        mutating func byte(_ b: UInt8) {
+            reserve(1)
+            base.storeBytes(of: b, toByteOffset: length, as: UInt8.self)
+            length += 1
+        }
+
+        mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+            guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+            reserve(bytes.count)
+            (base + length).copyMemory(from: source, byteCount: bytes.count)
+            length += bytes.count
+        }
+
+        /// A LEB128 varint (as ``Varint/put(_:into:)`` writes it).
+        mutating func count(_ n: Int) { unsigned(UInt64(n)) }
+        /// A zig-zag varint (as ``Varint/putSigned(_:into:)`` writes it).
+        mutating func signed(_ n: Int64) { unsigned(UInt64(bitPattern: (n << 1) ^ (n >> 63))) }
+
+        private mutating func unsigned(_ value: UInt64) {
+            reserve(10)
+            var v = value
+            while v >= 0x80 {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: length, as: UInt8.self)
+                length += 1
+                v >>= 7
+            }
+            base.storeBytes(of: UInt8(v), toByteOffset: length, as: UInt8.self)
+            length += 1
+        }
+
+        mutating func bool(_ b: Bool) { byte(b ? 1 : 0) }
+        /// An optional value's presence byte.
+        mutating func present(_ p: Bool) { byte(p ? 1 : 0) }
+
+        mutating func double(_ d: Double) {
+            reserve(8)
+            base.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: length, as: UInt64.self)
+            length += 8
+        }
+
         mutating func string(_ s: String) {
             // In place for a native string (`withUTF8` on a copy retained it); through a contiguous copy otherwise.
             if s.utf8.withContiguousStorageIfAvailable({ (u: UnsafeBufferPointer<UInt8>) -> Void in
                 count(u.count)
-                bytes.append(contentsOf: u)
+                raw(UnsafeRawBufferPointer(u))
             }) != nil { return }
             var s = s
             s.withUTF8 { u in
                 count(u.count)
-                bytes.append(contentsOf: u)
+                raw(UnsafeRawBufferPointer(u))
             }
         }
+
         mutating func optionalString(_ s: String?) {
             present(s != nil)
             if let s { string(s) }
