@@ -3,9 +3,9 @@ import GRDB
 import SkylensCore
 
 /// Trace rows whose ids are not yet in `trace_by_id` (those with a rowid above `trace_by_id_state.through`), by
-/// trace id (as a ``TraceKey``), so that a trace is found by its id before ``apply(_:_:)`` writes the gathered ids to the index in key
-/// order. (SQLite keeping a unique index on the id itself wrote a random page of it for each new trace: ids end in
-/// 96 random bits.)
+/// trace id (as a ``TraceKey``), so that a trace is found by its id before ``apply(_:_:)`` writes the gathered ids to
+/// the index in key order. (SQLite keeping a unique index on the id itself wrote a random page of it for each new
+/// trace: ids end in 96 random bits.)
 ///
 /// What a transaction changes here (rows added, ids written) is staged and takes effect when it commits, through an
 /// observer of the writer's connection that runs before the next transaction: a reader that looks here before its
