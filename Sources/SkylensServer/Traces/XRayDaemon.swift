@@ -166,14 +166,20 @@ package final class XRayDaemon: Service {
         }
     }
 
-    /// Parses the next datagrams, once the first of those waiting has waited ``gather`` (or ``maxBatch`` are waiting).
+    /// Parses the next datagrams, once the first of those waiting has waited ``gather`` or ``maxBatch`` are waiting
+    /// (looked at every few milliseconds meanwhile).
     private func parseGathered(into buffer: inout Datagrams) async -> [SegmentDocument]? {
-        if buffer.parsed == buffer.ends.count,
-           let first = state.withLock({ s in s.received.ends.count < maxBatch ? s.firstReceived : nil }) {
-            try? await Task.sleep(until: first + gather, clock: .continuous)
+        while buffer.parsed == buffer.ends.count,
+              let first = state.withLock({ s in s.received.ends.count < maxBatch ? s.firstReceived : nil }) {
+            let now = ContinuousClock.now, due = first + gather
+            guard now < due else { break }
+            try? await Task.sleep(until: min(due, now + Self.gatherCheck), clock: .continuous)
         }
         return parsePending(into: &buffer)
     }
+
+    /// How often a gathering parser looks whether ``maxBatch`` datagrams are waiting.
+    static let gatherCheck = Duration.milliseconds(5)
 
     /// Parses the next ``maxBatch`` datagrams at most; nil when none are waiting. Once `buffer`'s are all parsed,
     /// it is emptied (its capacity kept) and swapped with the datagrams waiting, so that neither side allocates
