@@ -208,6 +208,12 @@ extension TraceFacts {
     /// Summarises an assembled trace.
     package init(_ trace: AssembledTrace) {
         self.init(id: trace.id)
+        summarize(trace)
+    }
+
+    /// Fills in these facts (of a trace with no facts yet) from the assembled trace. A method, so that the append
+    /// path can summarise into facts it holds: the initializer's body copied all the facts once made.
+    package mutating func summarize(_ trace: AssembledTrace) {
         let index = trace.locate()
         let segments = trace.segments
         segmentCount = segments.count

@@ -196,7 +196,8 @@ package final class SQLiteTraceStore: TraceStore {
                     }
                     docs.append(d)
                 }
-                let facts = TraceFacts(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
+                var facts = TraceFacts(id: traceID)
+                facts.summarize(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
                 removed += beforeFacts?.graph ?? []
                 let (row, encoded) = try Self.writeTrace(db, facts, row: before?.row, documents: docs, previous: beforeFacts,
