@@ -1,17 +1,28 @@
 /// LEB128 variable-length integers, with zig-zag encoding for signed values.
 package enum Varint {
     package static func put(_ value: UInt64, into out: inout [UInt8]) {
-        var v = value
-        while v >= 0x80 {
-            out.append(UInt8(truncatingIfNeeded: v) | 0x80)
-            v >>= 7
-        }
-        out.append(UInt8(v))
+        forEachByte(of: value) { out.append($0) }
     }
 
     package static func putSigned(_ value: Int64, into out: inout [UInt8]) {
-        put(UInt64(bitPattern: (value << 1) ^ (value >> 63)), into: &out)
+        put(zigZag(value), into: &out)
     }
+
+    /// The bytes of `value`'s varint, low seven bits first (each but the last with its high bit set), to whatever
+    /// writes them: an array here, the trace facts encoder's buffer by pointer.
+    @inline(__always)
+    package static func forEachByte(of value: UInt64, _ body: (UInt8) -> Void) {
+        var v = value
+        while v >= 0x80 {
+            body(UInt8(truncatingIfNeeded: v) | 0x80)
+            v >>= 7
+        }
+        body(UInt8(v))
+    }
+
+    /// A signed value as the unsigned one its varint is written as (0, -1, 1, -2… as 0, 1, 2, 3…).
+    @inline(__always)
+    package static func zigZag(_ value: Int64) -> UInt64 { UInt64(bitPattern: (value << 1) ^ (value >> 63)) }
 
     /// Reads varints from the front of a byte array.
     package struct Reader {

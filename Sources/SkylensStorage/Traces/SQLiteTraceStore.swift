@@ -463,10 +463,17 @@ package final class SQLiteTraceStore: TraceStore {
         guard r.position == buffer.count else { throw StorageError(.corrupt, "index journal: bytes after the last change") }
     }
 
-    /// Applies the journal if it may hold changes, and writes the ids of unindexed traces.
+    /// Applies the journal if it may hold changes, and writes the ids of unindexed traces: one transaction (one
+    /// commit to sync) for both.
     package func flushIndex() async throws {
-        if journalled.withLock({ $0 }) != 0 { try await applyTermJournal() }
-        if unindexed.mayHoldAny { try await database.pool.write { db in try self.unindexed.applyAll(db) } }
+        let journal = journalled.withLock { $0 } != 0, ids = unindexed.mayHoldAny
+        guard journal || ids else { return }
+        try await journalling {
+            try await database.pool.write { db in
+                if journal { try self.applyTermJournal(db) }
+                if ids { try self.unindexed.applyAll(db) }
+            }
+        }
     }
 
     /// Applies the journal in a transaction of its own.
@@ -811,13 +818,15 @@ package final class SQLiteTraceStore: TraceStore {
             let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id, facts FROM trace WHERE start < ? AND end < ?",
                                         arguments: [before, before])
             let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
+            let deleteID = try db.cachedStatement(sql: "DELETE FROM trace_by_id WHERE id = ?")
             for row in rows {
                 let rowid: Int64 = row[0], id: String = row[1]
                 if let facts = try? Self.facts(row[2]) {
                     for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, rowid]) }
                 }
-                if let packed = TraceIdentifiers.packed(traceID: id) {
-                    try db.execute(sql: "DELETE FROM trace_by_id WHERE id = ?", arguments: [Data(packed)])
+                if let key = TraceKey(id) {
+                    key.bind(deleteID, at: 1)
+                    try deleteID.step(db)
                 }
                 try db.execute(sql: "DELETE FROM trace_alias WHERE root_trace_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM trace WHERE rowid = ?", arguments: [rowid])

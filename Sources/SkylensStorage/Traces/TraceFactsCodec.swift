@@ -179,21 +179,20 @@ package enum TraceFactsCodec {
             length += bytes.count
         }
 
-        /// A LEB128 varint (as ``Varint/put(_:into:)`` writes it).
+        /// A LEB128 varint (``Varint``'s bytes).
         mutating func count(_ n: Int) { unsigned(UInt64(n)) }
-        /// A zig-zag varint (as ``Varint/putSigned(_:into:)`` writes it).
-        mutating func signed(_ n: Int64) { unsigned(UInt64(bitPattern: (n << 1) ^ (n >> 63))) }
+        /// A zig-zag varint.
+        mutating func signed(_ n: Int64) { unsigned(Varint.zigZag(n)) }
 
         private mutating func unsigned(_ value: UInt64) {
             reserve(10)
-            var v = value
-            while v >= 0x80 {
-                base.storeBytes(of: UInt8(truncatingIfNeeded: v) | 0x80, toByteOffset: length, as: UInt8.self)
+            let base = self.base
+            var length = self.length
+            Varint.forEachByte(of: value) { b in
+                base.storeBytes(of: b, toByteOffset: length, as: UInt8.self)
                 length += 1
-                v >>= 7
             }
-            base.storeBytes(of: UInt8(v), toByteOffset: length, as: UInt8.self)
-            length += 1
+            self.length = length
         }
 
         mutating func bool(_ b: Bool) { byte(b ? 1 : 0) }
