@@ -4,7 +4,10 @@ import Testing
 @testable import SkylensStorage
 
 struct BlockCodecTests {
-    @Test func roundTripsEveryColumn() throws {
+    /// Log blocks are zlib streams, trace blocks zstd frames: both behind the same header, both decoded by `decode`.
+    static let compressions: [BlockCodec.Compression] = [.zlib(level: 6), .zlib(level: 1), .zstd(level: 1), .zstd(level: 3)]
+
+    @Test(arguments: compressions) func roundTripsEveryColumn(_ compression: BlockCodec.Compression) throws {
         var c = BlockCodec.Columns()
         let messages = ["START RequestId: 1", "", "é 😀 unicode", String(repeating: "x", count: 70_000)]
         for (i, m) in messages.enumerated() {
@@ -14,7 +17,7 @@ struct BlockCodecTests {
             c.bytes.append(contentsOf: m.utf8)
             c.offsets.append(c.bytes.count)
         }
-        let block = try BlockCodec.encode(c, level: 6)
+        let block = try BlockCodec.encode(c, compression: compression)
         let d = try block.bytes.withUnsafeBytes { try BlockCodec.decode($0) }
         #expect(d.timestamps == c.timestamps)
         #expect(d.ingestionTimes == c.ingestionTimes)
@@ -24,6 +27,13 @@ struct BlockCodecTests {
         }
         #expect(Array(block.bytes[0..<4]) == Array("SKLB".utf8))
         #expect(block.bytes.count < block.rawBytes)
+        // The encoding byte names the compression; a zstd block's payload starts with the zstd frame's magic number.
+        switch compression {
+        case .zlib: #expect(block.bytes[5] == BlockCodec.encodingZlib)
+        case .zstd:
+            #expect(block.bytes[5] == BlockCodec.encodingZstd)
+            #expect(Array(block.bytes[BlockCodec.headerSize..<BlockCodec.headerSize + 4]) == [0x28, 0xB5, 0x2F, 0xFD])
+        }
     }
 
     /// Blocks are zlib streams whichever library writes them: a block written now inflates with zlib, and a block
@@ -49,14 +59,29 @@ struct BlockCodecTests {
         #expect(String(decoding: decoded.bytes[decoded.offsets[7]..<decoded.offsets[8]], as: UTF8.self) == "REPORT RequestId: 7 Duration: 7.5 ms")
     }
 
-    @Test func detectsCorruption() throws {
-        let block = try BlockCodec.encode(LogBatch([(1, "hello"), (2, "world")]), ingestionTime: 3, level: 1)
+    @Test(arguments: compressions) func detectsCorruption(_ compression: BlockCodec.Compression) throws {
+        var c = BlockCodec.Columns()
+        for (i, m) in ["hello", "world"].enumerated() {
+            c.timestamps.append(Int64(i))
+            c.ingestionTimes.append(3)
+            c.seqOffsets.append(Int64(i))
+            c.bytes.append(contentsOf: m.utf8)
+            c.offsets.append(c.bytes.count)
+        }
+        let block = try BlockCodec.encode(c, compression: compression)
         var flipped = block.bytes
         flipped[flipped.count - 3] ^= 0xFF
         #expect(throws: StorageError.self) { try flipped.withUnsafeBytes { try BlockCodec.decode($0) } }
         var badCRC = block.bytes
         badCRC[10] ^= 0x01
         #expect(throws: StorageError.self) { try badCRC.withUnsafeBytes { try BlockCodec.decode($0) } }
+        var unknownEncoding = block.bytes
+        unknownEncoding[5] = 9
+        #expect(throws: StorageError.self) { try unknownEncoding.withUnsafeBytes { try BlockCodec.decode($0) } }
+        // A block read with the other encoding's decompressor fails instead of yielding bytes.
+        var swapped = block.bytes
+        swapped[5] = swapped[5] == BlockCodec.encodingZlib ? BlockCodec.encodingZstd : BlockCodec.encodingZlib
+        #expect(throws: StorageError.self) { try swapped.withUnsafeBytes { try BlockCodec.decode($0) } }
         var badMagic = block.bytes
         badMagic[0] = 0
         #expect(throws: StorageError.self) { try badMagic.withUnsafeBytes { try BlockCodec.decode($0) } }

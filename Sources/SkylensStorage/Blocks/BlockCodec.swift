@@ -1,4 +1,5 @@
 import CDeflate
+import CZstd
 import SkylensCore
 
 /// Encodes and decodes the compressed event blocks of the log store. The byte layout is specified in
@@ -7,14 +8,16 @@ import SkylensCore
 /// ```
 /// 0      4        5          6                 10            14
 /// +------+--------+----------+-----------------+-------------+-----------------------+
-/// | SKLB | ver=1  | enc=1    | raw length u32  | CRC-32 u32  | zlib(payload)         |
+/// | SKLB | ver=1  | enc      | raw length u32  | CRC-32 u32  | compressed payload    |
 /// +------+--------+----------+-----------------+-------------+-----------------------+
 /// payload = count | ts deltas | ingestion deltas | seq deltas | message lengths | messages
+/// enc = 1: zlib (log blocks), 2: zstd (trace blocks)
 /// ```
 package enum BlockCodec {
     package static let magic: [UInt8] = Array("SKLB".utf8)
     package static let version: UInt8 = 1
     package static let encodingZlib: UInt8 = 1
+    package static let encodingZstd: UInt8 = 2
     package static let headerSize = 14
 
     /// A block's events by column: `seqOffsets` are relative to the block's base sequence number.
@@ -42,10 +45,23 @@ package enum BlockCodec {
         return try encode(columns, level: level)
     }
 
-    /// Encodes `columns` into a block. The payload (column header, then messages) is compressed as one zlib stream by
-    /// libdeflate, which takes about half of zlib's time at a level and writes slightly smaller streams, readable by
-    /// any zlib.
+    /// How a block's payload is compressed.
+    package enum Compression: Sendable {
+        /// A zlib stream written by libdeflate, which takes about half of zlib's time at a level and writes slightly
+        /// smaller streams, readable by any zlib (log blocks).
+        case zlib(level: Int32)
+        /// A zstd frame: at level 1 about a third of libdeflate's level-1 time on X-Ray documents, and smaller (trace
+        /// blocks, compressed on the ingest path).
+        case zstd(level: Int32)
+    }
+
+    /// Encodes `columns` into a block whose payload is a zlib stream at `level`.
     package static func encode(_ c: Columns, level: Int32) throws(StorageError) -> EncodedBlockPayload {
+        try encode(c, compression: .zlib(level: level))
+    }
+
+    /// Encodes `columns` into a block. The payload (column header, then messages) is compressed as one stream.
+    package static func encode(_ c: Columns, compression: Compression) throws(StorageError) -> EncodedBlockPayload {
         let messages = c.offsets[0]..<c.offsets[c.count]
         var payload: [UInt8] = []
         payload.reserveCapacity(c.count * 8 + 8 + messages.count)
@@ -60,24 +76,70 @@ package enum BlockCodec {
         c.bytes.withUnsafeBufferPointer { payload.append(contentsOf: UnsafeBufferPointer(rebasing: $0[messages])) }
         guard payload.count <= Int(UInt32.max) else { throw StorageError(.corrupt, "block too large") }
 
+        var out: [UInt8]
+        let encoding: UInt8
+        switch compression {
+        case .zlib(let level):
+            out = try deflate(payload, level: level)
+            encoding = encodingZlib
+        case .zstd(let level):
+            out = try zstd(payload, level: level)
+            encoding = encodingZstd
+        }
+        for (i, b) in magic.enumerated() { out[i] = b }
+        out[4] = version
+        out[5] = encoding
+        putUInt32(UInt32(payload.count), into: &out, at: 6)
+        putUInt32(checksum(payload), into: &out, at: 10)
+        return EncodedBlockPayload(bytes: out, rawBytes: payload.count)
+    }
+
+    /// `payload` as a zlib stream after `headerSize` bytes left for the header.
+    private static func deflate(_ payload: [UInt8], level: Int32) throws(StorageError) -> [UInt8] {
         let compressor = Compressors.take(level: level)
         defer { Compressors.give(compressor, level: level) }
         guard let compressor else { throw StorageError(.corrupt, "cannot allocate a compressor at level \(level)") }
         let bound = libdeflate_zlib_compress_bound(compressor, payload.count)
         var written = 0
-        var out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
+        let out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
             written = payload.withUnsafeBufferPointer { p in
                 libdeflate_zlib_compress(compressor, p.baseAddress, p.count, dst.baseAddress! + headerSize, bound)
             }
             initialized = written == 0 ? 0 : headerSize + written
         }
         guard written > 0 else { throw StorageError(.corrupt, "compression failed") }
-        for (i, b) in magic.enumerated() { out[i] = b }
-        out[4] = version
-        out[5] = encodingZlib
-        putUInt32(UInt32(payload.count), into: &out, at: 6)
-        putUInt32(checksum(payload), into: &out, at: 10)
-        return EncodedBlockPayload(bytes: out, rawBytes: payload.count)
+        return out
+    }
+
+    /// `payload` as a zstd frame after `headerSize` bytes left for the header.
+    private static func zstd(_ payload: [UInt8], level: Int32) throws(StorageError) -> [UInt8] {
+        let context = ZstdContexts.take()
+        defer { ZstdContexts.give(context) }
+        guard let context else { throw StorageError(.corrupt, "cannot allocate a zstd context") }
+        let bound = ZSTD_compressBound(payload.count)
+        var written = 0
+        let out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
+            written = payload.withUnsafeBufferPointer { p in
+                ZSTD_compressCCtx(context, dst.baseAddress! + headerSize, bound, p.baseAddress, p.count, level)
+            }
+            initialized = ZSTD_isError(written) != 0 ? 0 : headerSize + written
+        }
+        guard ZSTD_isError(written) == 0 else { throw StorageError(.corrupt, "compression failed") }
+        return out
+    }
+
+    /// zstd compression contexts, reused (one holds its tables, and may be used by one thread at a time).
+    private enum ZstdContexts {
+        static let idle = LockedState<[OpaquePointer]>([])
+
+        static func take() -> OpaquePointer? { idle.withLock { $0.popLast() } ?? ZSTD_createCCtx() }
+
+        static func give(_ context: OpaquePointer?) {
+            guard let context else { return }
+            idle.withLock { contexts in
+                if contexts.count < 4 { contexts.append(context) } else { ZSTD_freeCCtx(context) }
+            }
+        }
     }
 
     /// libdeflate compressors by level, reused (one holds its hash tables, and may be used by one thread at a time).
@@ -101,20 +163,28 @@ package enum BlockCodec {
         guard block.count >= headerSize, Array(block[0..<4]) == magic else {
             throw StorageError(.corrupt, "not a Skylens block")
         }
-        guard block[4] == version, block[5] == encodingZlib else {
+        guard block[4] == version, block[5] == encodingZlib || block[5] == encodingZstd else {
             throw StorageError(.corrupt, "unsupported block version \(block[4]) or encoding \(block[5])")
         }
         let rawLength = Int(readUInt32(block, at: 6))
         let expectedCRC = readUInt32(block, at: 10)
-        var result = LIBDEFLATE_SUCCESS
+        let compressed = UnsafeRawBufferPointer(rebasing: block[headerSize...])
+        var failure: String?
         let payload = [UInt8](unsafeUninitializedCapacity: rawLength) { dst, initialized in
-            let decompressor = libdeflate_alloc_decompressor()
-            defer { libdeflate_free_decompressor(decompressor) }
-            result = libdeflate_zlib_decompress(decompressor, block.baseAddress! + headerSize, block.count - headerSize,
-                                                dst.baseAddress, rawLength, nil)
-            initialized = result == LIBDEFLATE_SUCCESS ? rawLength : 0
+            if block[5] == encodingZstd {
+                let n = ZSTD_decompress(dst.baseAddress, rawLength, compressed.baseAddress, compressed.count)
+                if ZSTD_isError(n) != 0 || n != rawLength {
+                    failure = ZSTD_isError(n) != 0 ? String(cString: ZSTD_getErrorName(n)) : "\(n) bytes of \(rawLength)"
+                }
+            } else {
+                let decompressor = libdeflate_alloc_decompressor()
+                defer { libdeflate_free_decompressor(decompressor) }
+                let result = libdeflate_zlib_decompress(decompressor, compressed.baseAddress, compressed.count, dst.baseAddress, rawLength, nil)
+                if result != LIBDEFLATE_SUCCESS { failure = "\(result.rawValue)" }
+            }
+            initialized = failure == nil ? rawLength : 0
         }
-        guard result == LIBDEFLATE_SUCCESS else { throw StorageError(.corrupt, "block decompression failed (\(result.rawValue))") }
+        if let failure { throw StorageError(.corrupt, "block decompression failed (\(failure))") }
         guard checksum(payload) == expectedCRC else { throw StorageError(.corrupt, "block checksum mismatch") }
         return try parsePayload(payload)
     }
