@@ -34,6 +34,12 @@ extension Statement {
         sqlite3_bind_blob(sqliteStatement, index, blob.baseAddress, Int32(blob.count), Self.transient)
     }
 
+    /// Binds bytes as a blob without SQLite copying them: they must stay valid, unchanged, until the statement is
+    /// bound again or its bindings are cleared.
+    func bind(_ index: Int32, staticBlob blob: UnsafeRawBufferPointer) {
+        sqlite3_bind_blob(sqliteStatement, index, blob.baseAddress, Int32(blob.count), nil)
+    }
+
     /// Runs a statement that returns no rows, with the values bound since its last run.
     func step(_ db: Database) throws {
         let handle = sqliteStatement

@@ -182,6 +182,7 @@ package final class SQLiteTraceStore: TraceStore {
             var written: [TraceKey: CachedTrace] = [:]
             var termChanges: [TermChange] = []
             var added: [(key: TraceKey, row: Int64)] = []
+            let traceStatements = try TraceStatements(db)
             for (g, key) in order.enumerated() {
                 let traceID = ids[g]
                 let before = previous[key]
@@ -201,8 +202,8 @@ package final class SQLiteTraceStore: TraceStore {
                 facts.summarize(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph += facts.graph
                 removed += beforeFacts?.graph ?? []
-                let (row, encoded) = try Self.writeTrace(db, facts, row: before?.row, documents: docs, previous: beforeFacts,
-                                                         termChanges: &termChanges)
+                let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, row: before?.row, documents: docs,
+                                                         previous: beforeFacts, termChanges: &termChanges)
                 if before == nil { added.append((key, row)) }
                 written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
@@ -233,8 +234,19 @@ package final class SQLiteTraceStore: TraceStore {
     /// Writes a trace's row (facts, and where each of its documents is: a new row, or `row` updated in place so that
     /// its rowid stays what the index refers to) and notes the changes of its index terms; returns the rowid and the
     /// facts as encoded.
-    private static func writeTrace(_ db: Database, _ f: TraceFacts, row existing: Int64?, documents: [Document],
-                                   previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
+    /// The statements that write trace rows, looked up once per commit.
+    struct TraceStatements {
+        let insert: Statement
+        let update: Statement
+
+        init(_ db: Database) throws {
+            insert = try db.cachedStatement(sql: "INSERT INTO trace (start, end, trace_time, facts, segments, trace_id) VALUES (?, ?, ?, ?, ?, ?)")
+            update = try db.cachedStatement(sql: "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
+        }
+    }
+
+    private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, row existing: Int64?,
+                                   documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
         var refs: [UInt8] = []
@@ -249,17 +261,24 @@ package final class SQLiteTraceStore: TraceStore {
             refs.append(UInt8(ascii: ":"))
             appendDecimal(UInt64(d.position), to: &refs)
         }
-        let statement = try db.cachedStatement(sql: existing == nil
-            ? "INSERT INTO trace (start, end, trace_time, facts, segments, trace_id) VALUES (?, ?, ?, ?, ?, ?)"
-            : "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
+        let statement = existing == nil ? statements.insert : statements.update
         statement.bind(1, f.startTime)
         statement.bind(2, f.endTime)
         statement.bind(3, traceTime)
         let encoded = TraceFactsCodec.encode(f)
-        encoded.withUnsafeBytes { statement.bind(4, blob: $0) }
-        refs.withUnsafeBytes { statement.bind(5, text: $0) }
-        if let existing { statement.bind(6, existing) } else { statement.bind(6, f.id) }
-        try statement.step(db)
+        // The facts, references and id are bound where they are (not copied by SQLite) for the step.
+        var id = f.id
+        try encoded.withUnsafeBytes { facts in
+            try refs.withUnsafeBytes { refs in
+                try id.withUTF8 { id in
+                    defer { statement.clearBindings() }
+                    statement.bind(4, staticBlob: facts)
+                    statement.bind(5, staticText: refs)
+                    if let existing { statement.bind(6, existing) } else { statement.bind(6, staticText: UnsafeRawBufferPointer(id)) }
+                    try statement.step(db)
+                }
+            }
+        }
         let row = existing ?? db.lastInsertedRowID
         // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
