@@ -104,6 +104,53 @@ struct TraceAssemblyTests {
         #expect(TraceFacts(t).responseTime == nil)
     }
 
+    /// Node ids are held inline up to `NodeIndex.linearLimit` and beyond that also in an overflow list, then a hash
+    /// table: every id is found, and the first number given an id wins, before and after `finish()`, in every mode.
+    @Test(arguments: [3, NodeIndex.linearLimit, NodeIndex.linearLimit + 1, 100])
+    func nodeIndexFindsEveryIdWhateverItsSize(_ count: Int) {
+        var index = NodeIndex()
+        for i in 0..<count { index.add(SegmentKey(value: UInt64(1000 + i)), i) }
+        // Each id again with another number (the first wins), and one more id.
+        for i in 0..<count { index.add(SegmentKey(value: UInt64(1000 + i)), -1) }
+        index.add(SegmentKey(value: 7), 7)
+        func check() {
+            for i in 0..<count { #expect(index[SegmentKey(value: UInt64(1000 + i))] == i) }
+            #expect(index[SegmentKey(value: 7)] == 7)
+            #expect(index[SegmentKey(value: 8)] == nil)
+        }
+        check()
+        index.finish()
+        check()
+    }
+
+    /// A trace with more nodes than the index holds inline: 30 services calling one another in a chain, each sent as
+    /// a segment with a subsegment, the subsegments sent independently (merged under their parents by id).
+    @Test func aTraceLargerThanTheInlineIndexIsAssembled() throws {
+        var docs: [Segment] = []
+        func id(_ kind: Int, _ i: Int) -> String {
+            let n = String(i + 1, radix: 16)
+            return String(kind, radix: 16) + String(repeating: "0", count: 15 - n.count) + n
+        }
+        for i in 0..<30 {
+            let parent = i == 0 ? "" : #","parent_id":"\#(id(0xb, i - 1))""#
+            docs.append(try Self.segment(#"{"trace_id":"\#(Self.trace)","id":"\#(id(0xa, i))","name":"svc\#(i)"\#(parent),"start_time":\#(100 + Double(i) * 0.01),"end_time":\#(110 - Double(i) * 0.01)}"#))
+        }
+        for i in 0..<30 {
+            docs.append(try Self.segment(#"{"trace_id":"\#(Self.trace)","id":"\#(id(0xb, i))","type":"subsegment","parent_id":"\#(id(0xa, i))","name":"call\#(i)","namespace":"remote","http":{"request":{"traced":true}},"start_time":\#(100.001 + Double(i) * 0.01),"end_time":\#(109.999 - Double(i) * 0.01)}"#))
+        }
+        let trace = TraceAssembler.assemble(id: Self.trace, documents: docs)
+        #expect(trace.segments.count == 30 && trace.orphans.isEmpty)
+        let index = trace.locate()
+        for i in 0..<30 {
+            #expect(index[id(0xa, i)] == i)
+            #expect(index[id(0xb, i)] == i)
+        }
+        let facts = TraceFacts(trace)
+        #expect(!facts.isPartial)
+        #expect(facts.edges.count == 29)
+        #expect(facts.edges.allSatisfy { e in Int(e.destination.name.dropFirst(3))! == Int(e.source.name.dropFirst(3))! + 1 })
+    }
+
     @Test func spanLinksJoinAnAsyncConsumer() throws {
         var docs = try Self.documents()
         docs.append(try Self.segment("""
@@ -132,6 +179,14 @@ struct TraceAssemblyTests {
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","type":"subsegment","name":"x","start_time":1,"end_time":2}"#) == "MissingParentId")
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"subsegments":[{"id":"zz"}]}"#) == "InvalidId")
         #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1.5e0,"end_time":2.0E0}"#) == nil)
+        // A member of the wrong type is one missing, except end_time, which is refused when present but not a number.
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":7,"start_time":1,"end_time":2}"#) == "MissingName")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":"1","end_time":2}"#) == "InvalidStartTime")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":null}"#) == "InvalidEndTime")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":"2"}"#) == "InvalidEndTime")
+        #expect(code(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"in_progress":"true"}"#) == "MissingEndTime")
+        let flags = try Self.segment(#"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"fault":1,"error":"true","throttle":true}"#)
+        #expect(!flags.fault && !flags.error && flags.throttle)
         let big = #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":2,"metadata":{"m":"\#(String(repeating: "x", count: 65_536))"}}"#
         let tooLarge = Array(big.utf8).withUnsafeBytes { bytes in
             Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
@@ -190,6 +245,25 @@ struct TraceAssemblyTests {
             #"{\#(base),"type":"subsegment"}"#,
             #"{\#(base),"type":"subsegment","parent_id":"b000000000000001","links":[{"trace_id":"\#(t)","id":"c000000000000001"}]}"#,
             #"{\#(base),"cause":{"exceptions":[{"id":"e000000000000001","type":"T","message":"m","remote":true}]},"fault":true}"#,
+            // Scalar members read straight into their types: a value of another type is one missing (strings,
+            // start_time, flags) or refused (end_time, present but not a number), and duplicates still end with the last.
+            #"{\#(base),"name":7}"#,
+            #"{\#(base),"name":null,"name":"y"}"#,
+            #"{\#(base),"namespace":["aws"],"user":{"u":1},"resource_arn":false,"origin":null}"#,
+            #"{\#(base),"namespace":"remote","user":"alice","resource_arn":"arn:aws:lambda:x"}"#,
+            #"{\#(base),"start_time":"1"}"#,
+            #"{\#(base),"start_time":null}"#,
+            #"{\#(base),"start_time":"1","start_time": 1.25}"#,
+            #"{\#(base),"end_time":"2"}"#,
+            #"{\#(base),"end_time":null}"#,
+            #"{\#(base),"end_time":[2]}"#,
+            #"{\#(base),"end_time":3,"end_time":"3"}"#,
+            #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"in_progress":true}"#,
+            #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"in_progress":"true"}"#,
+            #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"in_progress":true,"in_progress":false}"#,
+            #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":null,"in_progress":true}"#,
+            #"{\#(base),"fault": true,"error":1,"throttle":"true"}"#,
+            #"{\#(base),"fault":true,"fault":false,"error":false,"error":true,"throttle":null,"throttle":true}"#,
             #"{"id":"a000000000000001","name":"x","start_time":1,"end_time":2}"#,
             #"[1]"#,
             #""text""#,
@@ -206,7 +280,8 @@ struct TraceAssemblyTests {
             }
         }
         // What is not JSON at all, anywhere in the document, is InvalidDocument.
-        for json in [#"{\#(base),"metadata":{"a":tru}}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
+        for json in [#"{\#(base),"metadata":{"a":tru}}"#, #"{\#(base),"fault":tru}"#, #"{\#(base),"start_time":-}"#,
+                     #"{\#(base),"name":[1,]}"#, #"{\#(base),"end_time":nul}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
                      #"{\#(base),"metadata":{1:2}}"#, #"{\#(base),"metadata":{"a" 1}}"#, #"{\#(base),"metadata":{"a":1,}}"#,
                      #"{\#(base),"metadata":{"\x":1}}"#,
                      #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#,

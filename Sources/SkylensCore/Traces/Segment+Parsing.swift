@@ -78,8 +78,16 @@ extension Segment {
     /// A document's members by name, read in one pass (the last of duplicate names wins, as with lookups): from a
     /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
     private struct Members {
-        var name, traceID, startTime, endTime, inProgress, type, annotations, cause, links,
-            namespace, origin, user, resourceARN, error, fault, throttle: JSONValue?
+        /// Members kept as read (a trace id of any type is refused by its own error; the others are rare or nested).
+        var traceID, type, annotations, cause, links: JSONValue?
+        /// String members: nil when absent or not a string (the two are refused alike).
+        var name, namespace, origin, user, resourceARN: String?
+        /// Number members: nil when absent or not a number.
+        var startTime, endTime: Double?
+        /// Whether `end_time` is present (one that is not a number is refused; a missing one only without `in_progress`).
+        var hasEndTime = false
+        /// Flags: whether the member is `true`.
+        var inProgress = false, error = false, fault = false, throttle = false
         var id, parentID: IDMember?
         var http: HTTP?
         /// `aws.operation`, when `aws` is an object and it a string.
@@ -177,6 +185,22 @@ extension Segment {
             if scanner.peek() == UInt8(ascii: "\"") { return try scanner.readString() }
             try scanner.skipValue(depth: depth)
             return nil
+        }
+
+        /// A number value, or nil (the value skipped) for any other type.
+        static func number(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Double? {
+            if let b = scanner.peek(), b == UInt8(ascii: "-") || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) {
+                return try scanner.readNumber()
+            }
+            try scanner.skipValue(depth: depth)
+            return nil
+        }
+
+        /// Whether the value is `true` (any other value skipped).
+        static func isTrue(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) -> Bool {
+            if scanner.peek() == UInt8(ascii: "t") { return try scanner.readBool() }
+            try scanner.skipValue(depth: depth)
+            return false
         }
 
         enum Subsegments {
@@ -297,7 +321,19 @@ extension Segment {
                 case .traceID? where scanner.peek() == UInt8(ascii: "\""):
                     traceID = .string(try scanner.readString { traceIDs.string($0) })
                 case .origin? where scanner.peek() == UInt8(ascii: "\""):
-                    origin = .string(try scanner.readString(Self.origin))
+                    origin = try scanner.readString(Self.origin)
+                case .name?: name = try Self.string(&scanner, depth: depth + 1)
+                case .namespace?: namespace = try Self.string(&scanner, depth: depth + 1)
+                case .user?: user = try Self.string(&scanner, depth: depth + 1)
+                case .resourceARN?: resourceARN = try Self.string(&scanner, depth: depth + 1)
+                case .startTime?: startTime = try Self.number(&scanner, depth: depth + 1)
+                case .endTime?:
+                    endTime = try Self.number(&scanner, depth: depth + 1)
+                    hasEndTime = true
+                case .inProgress?: inProgress = try Self.isTrue(&scanner, depth: depth + 1)
+                case .error?: error = try Self.isTrue(&scanner, depth: depth + 1)
+                case .fault?: fault = try Self.isTrue(&scanner, depth: depth + 1)
+                case .throttle?: throttle = try Self.isTrue(&scanner, depth: depth + 1)
                 case .subsegments?:
                     subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: Self.key(id),
                                                            traceIDs: &traceIDs)
@@ -387,12 +423,14 @@ extension Segment {
         private mutating func set(_ key: Key, _ value: JSONValue) {
             switch key {
             case .id: id = IDMember(value)
-            case .name: name = value
+            case .name: name = value.string
             case .traceID: traceID = value
             case .parentID: parentID = IDMember(value)
-            case .startTime: startTime = value
-            case .endTime: endTime = value
-            case .inProgress: inProgress = value
+            case .startTime: startTime = value.number
+            case .endTime:
+                endTime = value.number
+                hasEndTime = true
+            case .inProgress: inProgress = value == .bool(true)
             case .type: type = value
             case .annotations: annotations = value
             case .http: http = HTTP(value)
@@ -403,13 +441,13 @@ extension Segment {
                 subsegments = value.array.map { list in
                     .list(list.map { element in if case .object(let m) = element { Members(m) } else { nil } })
                 } ?? .notArray
-            case .namespace: namespace = value
-            case .origin: origin = value
-            case .user: user = value
-            case .resourceARN: resourceARN = value
-            case .error: error = value
-            case .fault: fault = value
-            case .throttle: throttle = value
+            case .namespace: namespace = value.string
+            case .origin: origin = value.string
+            case .user: user = value.string
+            case .resourceARN: resourceARN = value.string
+            case .error: error = value == .bool(true)
+            case .fault: fault = value == .bool(true)
+            case .throttle: throttle = value == .bool(true)
             }
         }
     }
@@ -426,16 +464,16 @@ extension Segment {
         case .other(.string(let id))?: throw SegmentError("InvalidId", "id \(id) is not 16 hexadecimal digits.", id: id)
         default: throw SegmentError("MissingId", "id is required.")
         }
-        guard let name = json.name?.string else { throw SegmentError("MissingName", "name is required.", id: key.hex) }
+        guard let name = json.name else { throw SegmentError("MissingName", "name is required.", id: key.hex) }
         guard TraceIdentifiers.isValidName(name) else {
             throw SegmentError("InvalidName", "name \"\(name)\" must be 1 to 200 letters, numbers, whitespace or _ . : / % & # = + \\ - @.", id: key.hex)
         }
-        guard let start = json.startTime?.number, start.isFinite, start > 0 else {
+        guard let start = json.startTime, start.isFinite, start > 0 else {
             throw SegmentError("InvalidStartTime", "start_time is required, in epoch seconds.", id: key.hex)
         }
-        let inProgress = json.inProgress == .bool(true)
-        let end = json.endTime?.number
-        if json.endTime != nil, end == nil || !end!.isFinite {
+        let inProgress = json.inProgress
+        let end = json.endTime
+        if json.hasEndTime, end == nil || !end!.isFinite {
             throw SegmentError("InvalidEndTime", "end_time is a number of epoch seconds.", id: key.hex)
         }
         switch (end, inProgress) {
@@ -519,10 +557,10 @@ extension Segment {
         }
         return Segment(
             key: key, traceID: traceID, parentKey: parentKey, name: name, startTime: start, endTime: end, inProgress: inProgress,
-            isSubsegment: isSubsegment, namespace: json.namespace?.string, origin: json.origin?.string, http: http,
-            error: json.error == .bool(true), fault: json.fault == .bool(true), throttle: json.throttle == .bool(true), annotations: annotations,
-            user: json.user?.string, awsOperation: json.awsOperation,
-            resourceARN: json.resourceARN?.string, exceptions: exceptions, links: links, subsegments: subsegments)
+            isSubsegment: isSubsegment, namespace: json.namespace, origin: json.origin, http: http,
+            error: json.error, fault: json.fault, throttle: json.throttle, annotations: annotations,
+            user: json.user, awsOperation: json.awsOperation,
+            resourceARN: json.resourceARN, exceptions: exceptions, links: links, subsegments: subsegments)
     }
 }
 

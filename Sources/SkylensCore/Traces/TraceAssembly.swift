@@ -57,36 +57,42 @@ package struct AssembledTrace: Sendable, Equatable {
 }
 
 /// Ids of a trace's nodes, each with a number (for `locate()`, the top-level segment it belongs to; the first place
-/// an id appears wins). Most traces have a handful of nodes: those are looked up by comparing ids in turn, which
-/// costs less than hashing them; larger ones get a hash table.
+/// an id appears wins). Most traces have a handful of nodes: those are held inline (no allocation: an index is built
+/// several times per trace) and looked up by comparing ids in turn, which costs less than hashing them; larger ones
+/// get a hash table.
 package struct NodeIndex {
-    /// Each id and its number, in the order added (one array, its room made once: built several times per trace).
-    private var entries: [(id: SegmentKey, owner: Int)]
+    /// The first `linearLimit` ids and their numbers, in the order added.
+    private var inline: InlineArray<24, (id: SegmentKey, owner: Int)>
+    /// Ids added beyond those.
+    private var overflow: [(id: SegmentKey, owner: Int)] = []
+    private var count = 0
     private var table: [SegmentKey: Int]?
 
     /// Beyond this many nodes, lookups go through a hash table.
     static let linearLimit = 24
 
     init() {
-        entries = []
-        entries.reserveCapacity(Self.linearLimit)
+        inline = InlineArray(repeating: (SegmentKey(value: 0), 0))
     }
 
     mutating func add(_ id: SegmentKey, _ owner: Int) {
-        entries.append((id, owner))
+        if count < Self.linearLimit { inline[count] = (id, owner) } else { overflow.append((id, owner)) }
+        count += 1
     }
 
     mutating func finish() {
-        guard entries.count > Self.linearLimit else { return }
+        guard count > Self.linearLimit else { return }
         var t: [SegmentKey: Int] = [:]
-        t.reserveCapacity(entries.count)
-        for e in entries where t[e.id] == nil { t[e.id] = e.owner }
+        t.reserveCapacity(count)
+        for i in 0..<Self.linearLimit where t[inline[i].id] == nil { t[inline[i].id] = inline[i].owner }
+        for e in overflow where t[e.id] == nil { t[e.id] = e.owner }
         table = t
     }
 
     package subscript(id: SegmentKey) -> Int? {
         if let table { return table[id] }
-        for e in entries where e.id == id { return e.owner }
+        for i in 0..<min(count, Self.linearLimit) where inline[i].id == id { return inline[i].owner }
+        for e in overflow where e.id == id { return e.owner }
         return nil
     }
 

@@ -406,7 +406,11 @@ struct RootCauseAnalysis {
     }
 
     private func service(_ s: Segment) -> RootCause.Service {
-        RootCause.Service(id: ServiceID(s), inferred: s.inferred, entityPath: [entity(s)])
+        // Room for the entities a path appends within the service (growing from one reallocated it each time).
+        var path: [RootCause.Entity] = []
+        path.reserveCapacity(4)
+        path.append(entity(s))
+        return RootCause.Service(id: ServiceID(s), inferred: s.inferred, entityPath: path)
     }
 
     private func entity(_ s: Segment) -> RootCause.Entity {
