@@ -365,9 +365,7 @@ extension Segment {
         ]
 
         static func origin(_ bytes: UnsafeRawBufferPointer) -> String {
-            for known in knownOrigins where known.utf8.count == bytes.count {
-                if known.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) == true { return known }
-            }
+            for known in knownOrigins where known.utf8.count == bytes.count && equal(known, bytes) { return known }
             return String(decoding: bytes, as: UTF8.self)
         }
 
@@ -572,9 +570,16 @@ package struct TraceIDReuse {
     package init() {}
 
     mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        if let last, last.utf8.withContiguousStorageIfAvailable({ $0.elementsEqual(bytes) }) == true { return last }
+        if let last, last.utf8.count == bytes.count, equal(last, bytes) { return last }
         let s = String(decoding: bytes, as: UTF8.self)
         last = s
         return s
     }
+}
+
+/// Whether a native string's UTF-8 is `bytes` (compared with `memcmp`; a string without contiguous UTF-8 is unequal).
+private func equal(_ string: String, _ bytes: UnsafeRawBufferPointer) -> Bool {
+    string.utf8.withContiguousStorageIfAvailable { utf8 in
+        utf8.count == bytes.count && (bytes.count == 0 || memcmp(utf8.baseAddress!, bytes.baseAddress!, bytes.count) == 0)
+    } ?? false
 }
