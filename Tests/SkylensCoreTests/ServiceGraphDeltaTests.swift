@@ -40,4 +40,27 @@ struct ServiceGraphDeltaTests {
         #expect(got == Self.expected(adding: new, removing: old))
         #expect(ServiceGraphDelta.rows(adding: new, removing: new).isEmpty)
     }
+
+    /// A commit folds its traces in one at a time (each trace's new samples, then its old ones): the rows are those of
+    /// all the commit's samples summed at once, and a trace rewritten with the same samples changes nothing.
+    @Test(arguments: [3, 40])
+    func tracesFoldedInTurnSumLikeAllAtOnce(services: Int) {
+        let new = Self.samples(services: services, count: 300, seed: 2)
+        let old = Self.samples(services: services, count: 120, seed: 3)
+        var delta = ServiceGraphDelta()
+        for t in 0..<30 {
+            delta.add(Array(new[(t * 10)..<(t * 10 + 10)]), sign: 1)
+            if t < 12 { delta.add(Array(old[(t * 10)..<(t * 10 + 10)]), sign: -1) }
+        }
+        let rows = delta.changedRows
+        let got = Dictionary(rows.map { (Self.key($0.minute, $0.source, $0.destination), $0.statistics) }, uniquingKeysWith: { a, _ in a })
+        #expect(got.count == rows.count)
+        #expect(got == Self.expected(adding: new, removing: old))
+        var unchanged = ServiceGraphDelta()
+        for t in 0..<30 {
+            unchanged.add(Array(new[(t * 10)..<(t * 10 + 10)]), sign: 1)
+            unchanged.add(Array(new[(t * 10)..<(t * 10 + 10)]), sign: -1)
+        }
+        #expect(unchanged.changedRows.isEmpty)
+    }
 }

@@ -112,51 +112,67 @@ package struct ServiceGraphRow: Sendable, Equatable {
     }
 }
 
-/// How the live service map changes when a trace's facts change: the new samples added, the old ones taken away.
-package enum ServiceGraphDelta {
+/// How the live service map changes when traces' facts change: each trace's new samples added, its old ones taken
+/// away, summed into one row per minute, source and destination (a commit folds every trace it writes into one).
+package struct ServiceGraphDelta {
     /// Beyond this many rows, a commit's rows are found through a hash table; below, by comparing in turn (a commit
     /// touches a few services and edges in a minute or two, and most service names are small strings, compared
     /// without hashing).
     static let linearLimit = 32
 
+    private struct Key: Hashable {
+        var minute: Int64
+        var source: ServiceID?
+        var destination: ServiceID
+    }
+
+    private var rows: [ServiceGraphRow] = []
+    private var table: [Key: Int]?
+    /// The row the last sample went to (a trace's samples often go to the same one in turn).
+    private var last = 0
+
+    package init() {}
+
+    /// The samples added (`sign` 1) or taken away (-1).
+    package mutating func add(_ samples: [GraphSample], sign: Int64) {
+        for s in samples { add(s, sign: sign) }
+    }
+
+    private mutating func add(_ s: GraphSample, sign: Int64) {
+        func matches(_ r: ServiceGraphRow) -> Bool {
+            r.minute == s.minute && r.destination == s.destination && r.source == s.source
+        }
+        if last < rows.count, matches(rows[last]) {
+            rows[last].statistics.add(s, sign: sign)
+            return
+        }
+        if let i = table.map({ $0[Key(minute: s.minute, source: s.source, destination: s.destination)] }) ?? rows.firstIndex(where: matches) {
+            last = i
+            rows[i].statistics.add(s, sign: sign)
+            return
+        }
+        var statistics = ServiceStatistics()
+        statistics.add(s, sign: sign)
+        last = rows.count
+        rows.append(ServiceGraphRow(minute: s.minute, source: s.source, destination: s.destination, statistics: statistics))
+        table?[Key(minute: s.minute, source: s.source, destination: s.destination)] = last
+        if table == nil, rows.count > Self.linearLimit {
+            var t: [Key: Int] = [:]
+            for (i, r) in rows.enumerated() { t[Key(minute: r.minute, source: r.source, destination: r.destination)] = i }
+            table = t
+        }
+    }
+
+    /// The rows that changed (those whose additions and removals cancelled out are left out).
+    package var changedRows: [ServiceGraphRow] {
+        rows.filter { !($0.statistics.total == 0 && $0.statistics.histogram.isEmpty && $0.statistics.totalResponseTimeMillis == 0) }
+    }
+
     package static func rows(adding new: [GraphSample], removing old: [GraphSample]) -> [ServiceGraphRow] {
-        struct Key: Hashable {
-            var minute: Int64
-            var source: ServiceID?
-            var destination: ServiceID
-        }
-        var rows: [ServiceGraphRow] = []
-        var table: [Key: Int]?
-        var last = 0
-        func add(_ s: GraphSample, sign: Int64) {
-            func matches(_ r: ServiceGraphRow) -> Bool {
-                r.minute == s.minute && r.destination == s.destination && r.source == s.source
-            }
-            if last < rows.count, matches(rows[last]) {
-                rows[last].statistics.add(s, sign: sign)
-                return
-            }
-            let found = table.map { $0[Key(minute: s.minute, source: s.source, destination: s.destination)] }
-                ?? rows.firstIndex(where: matches)
-            if let i = found {
-                last = i
-                rows[i].statistics.add(s, sign: sign)
-                return
-            }
-            var statistics = ServiceStatistics()
-            statistics.add(s, sign: sign)
-            last = rows.count
-            rows.append(ServiceGraphRow(minute: s.minute, source: s.source, destination: s.destination, statistics: statistics))
-            table?[Key(minute: s.minute, source: s.source, destination: s.destination)] = last
-            if table == nil, rows.count > linearLimit {
-                var t: [Key: Int] = [:]
-                for (i, r) in rows.enumerated() { t[Key(minute: r.minute, source: r.source, destination: r.destination)] = i }
-                table = t
-            }
-        }
-        for s in new { add(s, sign: 1) }
-        for s in old { add(s, sign: -1) }
-        return rows.filter { !($0.statistics.total == 0 && $0.statistics.histogram.isEmpty && $0.statistics.totalResponseTimeMillis == 0) }
+        var delta = ServiceGraphDelta()
+        delta.add(new, sign: 1)
+        delta.add(old, sign: -1)
+        return delta.changedRows
     }
 }
 

@@ -178,7 +178,8 @@ package final class SQLiteTraceStore: TraceStore {
                 previous[key] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
             }
 
-            var graph: [GraphSample] = [], removed: [GraphSample] = []
+            // The service map's change: each trace's samples folded in as it is written.
+            var graph = ServiceGraphDelta()
             var written: [TraceKey: CachedTrace] = [:]
             var termChanges: [TermChange] = []
             var added: [(key: TraceKey, row: Int64)] = []
@@ -200,14 +201,14 @@ package final class SQLiteTraceStore: TraceStore {
                 }
                 var facts = TraceFacts(id: traceID)
                 facts.summarize(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
-                graph += facts.graph
-                removed += beforeFacts?.graph ?? []
+                graph.add(facts.graph, sign: 1)
+                if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
                 let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, row: before?.row, documents: docs,
                                                          previous: beforeFacts, termChanges: &termChanges)
                 if before == nil { added.append((key, row)) }
                 written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
-            try Self.applyGraph(db, ServiceGraphDelta.rows(adding: graph, removing: removed))
+            try Self.applyGraph(db, graph.changedRows)
             try self.journal(db, termChanges)
             if self.unindexed.add(added) >= unindexedLimit { try self.unindexed.apply(db, unindexedRows) }
             return written
