@@ -62,7 +62,7 @@ package struct AssembledTrace: Sendable, Equatable {
 /// get a hash table.
 package struct NodeIndex {
     /// The first `linearLimit` ids and their numbers, in the order added.
-    private var inline: InlineArray<24, (id: SegmentKey, owner: Int)>
+    private var inline: NodeEntries
     /// Ids added beyond those.
     private var overflow: [(id: SegmentKey, owner: Int)] = []
     private var count = 0
@@ -72,7 +72,7 @@ package struct NodeIndex {
     static let linearLimit = 24
 
     init() {
-        inline = InlineArray(repeating: (SegmentKey(value: 0), 0))
+        inline = NodeEntries(repeating: (SegmentKey(value: 0), 0))
     }
 
     mutating func add(_ id: SegmentKey, _ owner: Int) {
@@ -98,6 +98,26 @@ package struct NodeIndex {
 
     package subscript(id: String) -> Int? { self[SegmentKey(id)] }
 }
+
+#if compiler(>=6.2) && !canImport(Darwin)
+/// Room for ``NodeIndex/linearLimit`` entries held inline. (`InlineArray` needs Swift 6.2, and macOS 26 at run time:
+/// other builds hold them in an array, one allocation per index.)
+typealias NodeEntries = InlineArray<24, (id: SegmentKey, owner: Int)>
+#else
+/// Room for ``NodeIndex/linearLimit`` entries, in an array where `InlineArray` is not available.
+struct NodeEntries {
+    private var storage: [(id: SegmentKey, owner: Int)]
+
+    init(repeating value: (id: SegmentKey, owner: Int)) {
+        storage = Array(repeating: value, count: NodeIndex.linearLimit)
+    }
+
+    subscript(i: Int) -> (id: SegmentKey, owner: Int) {
+        get { storage[i] }
+        set { storage[i] = newValue }
+    }
+}
+#endif
 
 /// One concern of trace assembly.
 package protocol TraceAdjuster: Sendable {
