@@ -365,7 +365,7 @@ extension Segment {
         ]
 
         static func origin(_ bytes: UnsafeRawBufferPointer) -> String {
-            for known in knownOrigins where known.utf8.count == bytes.count && equal(known, bytes) { return known }
+            for known in knownOrigins where equal(known, bytes) { return known }
             return String(decoding: bytes, as: UTF8.self)
         }
 
@@ -570,7 +570,7 @@ package struct TraceIDReuse {
     package init() {}
 
     mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
-        if let last, last.utf8.count == bytes.count, equal(last, bytes) { return last }
+        if let last, equal(last, bytes) { return last }
         let s = String(decoding: bytes, as: UTF8.self)
         last = s
         return s

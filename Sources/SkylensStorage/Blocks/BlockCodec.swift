@@ -96,67 +96,70 @@ package enum BlockCodec {
 
     /// `payload` as a zlib stream after `headerSize` bytes left for the header.
     private static func deflate(_ payload: [UInt8], level: Int32) throws(StorageError) -> [UInt8] {
-        let compressor = Compressors.take(level: level)
-        defer { Compressors.give(compressor, level: level) }
-        guard let compressor else { throw StorageError(.corrupt, "cannot allocate a compressor at level \(level)") }
-        let bound = libdeflate_zlib_compress_bound(compressor, payload.count)
-        var written = 0
-        let out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
-            written = payload.withUnsafeBufferPointer { p in
-                libdeflate_zlib_compress(compressor, p.baseAddress, p.count, dst.baseAddress! + headerSize, bound)
+        try deflaters.with(level) { (compressor) throws(StorageError) in
+            try framed(payload, bound: libdeflate_zlib_compress_bound(compressor, payload.count)) { src, dst, capacity in
+                let written = libdeflate_zlib_compress(compressor, src.baseAddress, src.count, dst, capacity)
+                return written == 0 ? nil : written
             }
-            initialized = written == 0 ? 0 : headerSize + written
         }
-        guard written > 0 else { throw StorageError(.corrupt, "compression failed") }
-        return out
     }
 
     /// `payload` as a zstd frame after `headerSize` bytes left for the header.
     private static func zstd(_ payload: [UInt8], level: Int32) throws(StorageError) -> [UInt8] {
-        let context = ZstdContexts.take()
-        defer { ZstdContexts.give(context) }
-        guard let context else { throw StorageError(.corrupt, "cannot allocate a zstd context") }
-        let bound = ZSTD_compressBound(payload.count)
-        var written = 0
-        let out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
-            written = payload.withUnsafeBufferPointer { p in
-                ZSTD_compressCCtx(context, dst.baseAddress! + headerSize, bound, p.baseAddress, p.count, level)
+        try zstdContexts.with(0) { (context) throws(StorageError) in
+            try framed(payload, bound: ZSTD_compressBound(payload.count)) { src, dst, capacity in
+                let written = ZSTD_compressCCtx(context, dst, capacity, src.baseAddress, src.count, level)
+                return ZSTD_isError(written) != 0 ? nil : written
             }
-            initialized = ZSTD_isError(written) != 0 ? 0 : headerSize + written
         }
-        guard ZSTD_isError(written) == 0 else { throw StorageError(.corrupt, "compression failed") }
+    }
+
+    /// `payload` compressed by `compress` (given the payload, where to write and the room there; it returns the
+    /// bytes written, nil when it failed) into a new array after `headerSize` bytes left for the header.
+    private static func framed(_ payload: [UInt8], bound: Int,
+                               _ compress: (UnsafeBufferPointer<UInt8>, UnsafeMutableRawPointer, Int) -> Int?) throws(StorageError) -> [UInt8] {
+        var written: Int?
+        let out = [UInt8](unsafeUninitializedCapacity: headerSize + bound) { dst, initialized in
+            written = payload.withUnsafeBufferPointer { compress($0, UnsafeMutableRawPointer(dst.baseAddress! + headerSize), bound) }
+            initialized = written.map { headerSize + $0 } ?? 0
+        }
+        guard written != nil else { throw StorageError(.corrupt, "compression failed") }
         return out
     }
 
-    /// zstd compression contexts, reused (one holds its tables, and may be used by one thread at a time).
-    private enum ZstdContexts {
-        static let idle = LockedState<[OpaquePointer]>([])
+    /// Compression contexts, reused: each holds its tables and may be used by one thread at a time; up to four of a
+    /// kind (a key: libdeflate's are made for a level, zstd's take it with each call) are kept idle.
+    private final class ContextPool: Sendable {
+        private let idle = LockedState<[Int32: [OpaquePointer]]>([:])
+        private let make: @Sendable (Int32) -> OpaquePointer?
+        private let free: @Sendable (OpaquePointer) -> Void
 
-        static func take() -> OpaquePointer? { idle.withLock { $0.popLast() } ?? ZSTD_createCCtx() }
+        init(make: @escaping @Sendable (Int32) -> OpaquePointer?, free: @escaping @Sendable (OpaquePointer) -> Void) {
+            self.make = make
+            self.free = free
+        }
 
-        static func give(_ context: OpaquePointer?) {
-            guard let context else { return }
-            idle.withLock { contexts in
-                if contexts.count < 4 { contexts.append(context) } else { ZSTD_freeCCtx(context) }
+        /// `body` with a context of kind `key`, taken from the idle ones or made, and given back after.
+        func with<T>(_ key: Int32, _ body: (OpaquePointer) throws(StorageError) -> T) throws(StorageError) -> T {
+            guard let context = idle.withLock({ $0[key]?.popLast() }) ?? make(key) else {
+                throw StorageError(.corrupt, "cannot allocate a compression context (\(key))")
             }
+            defer {
+                let kept = idle.withLock { pools in
+                    guard pools[key, default: []].count < 4 else { return false }
+                    pools[key, default: []].append(context)
+                    return true
+                }
+                if !kept { free(context) }
+            }
+            return try body(context)
         }
     }
 
-    /// libdeflate compressors by level, reused (one holds its hash tables, and may be used by one thread at a time).
-    private enum Compressors {
-        static let idle = LockedState<[Int32: [OpaquePointer]]>([:])
-
-        static func take(level: Int32) -> OpaquePointer? {
-            idle.withLock { $0[level]?.popLast() } ?? libdeflate_alloc_compressor(level)
-        }
-
-        static func give(_ compressor: OpaquePointer?, level: Int32) {
-            guard let compressor else { return }
-            idle.withLock { pools in
-                if pools[level, default: []].count < 4 { pools[level, default: []].append(compressor) } else { libdeflate_free_compressor(compressor) }
-            }
-        }
-    }
+    /// libdeflate compressors, by level.
+    private static let deflaters = ContextPool(make: { libdeflate_alloc_compressor($0) }, free: { libdeflate_free_compressor($0) })
+    /// zstd compression contexts (one kind: the level is given with each call).
+    private static let zstdContexts = ContextPool(make: { _ in ZSTD_createCCtx() }, free: { ZSTD_freeCCtx($0) })
 
     /// Decodes a block, verifying its header and checksum.
     package static func decode(_ block: UnsafeRawBufferPointer) throws(StorageError) -> Columns {

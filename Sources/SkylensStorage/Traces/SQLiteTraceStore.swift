@@ -232,9 +232,6 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// Writes a trace's row (facts, and where each of its documents is: a new row, or `row` updated in place so that
-    /// its rowid stays what the index refers to) and notes the changes of its index terms; returns the rowid and the
-    /// facts as encoded.
     /// The statements that write trace rows, looked up once per commit.
     struct TraceStatements {
         let insert: Statement
@@ -246,6 +243,9 @@ package final class SQLiteTraceStore: TraceStore {
         }
     }
 
+    /// Writes a trace's row (facts, and where each of its documents is: a new row, or `row` updated in place so that
+    /// its rowid stays what the index refers to) and notes the changes of its index terms; returns the rowid and the
+    /// facts as encoded.
     private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, row existing: Int64?,
                                    documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
