@@ -59,6 +59,30 @@ extension TraceStoreTests {
         }
     }
 
+    /// New rows are inserted many to a statement under rowids the store gives them (the table's last one on): a
+    /// commit of more than two statements' worth and a remainder, after a row of an earlier commit, takes the rowids
+    /// after it in order, and each trace is found by its id through its rowid, before and after the ids are indexed.
+    @Test func newRowsInsertedManyToAStatementTakeTheRowidsAfterTheLast() async throws {
+        let now = Self.now * 1000
+        try await withDirectory { dir in
+            let store = try store(dir)
+            try await store.append([Self.single(0)], now: now)
+            let n = 130
+            try await store.append(try (1...n).map { try Self.single($0, name: "svc\($0)") }, now: now)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace") == n + 1)
+            #expect(try await Self.count(store, "SELECT max(rowid) FROM trace") == n + 1)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace WHERE trace_id = '1-6b49d200-' || printf('%024x', rowid - 1)") == n + 1)
+            for i in 0...n { #expect(try await Self.found(store, i) == [Self.traceID(i)]) }
+            let services = Dictionary(uniqueKeysWithValues: try await store.traces(ids: (1...n).map(Self.traceID)).map {
+                ($0.facts.id, $0.facts.services.map(\.id.name))
+            })
+            #expect(services == Dictionary(uniqueKeysWithValues: (1...n).map { (Self.traceID($0), ["svc\($0)"]) }))
+            try await store.flushIndex()
+            let fresh = try self.store(dir)
+            for i in 0...n { #expect(try await Self.found(fresh, i) == [Self.traceID(i)]) }
+        }
+    }
+
     /// A commit that fails after staging its new rows (writing trace 1's id is refused by a trigger) leaves none of
     /// them: the next commit does not write trace 1's id, trace 1 is not found, and trace 2, which takes the rowid
     /// trace 1 had, is not taken for it.

@@ -184,6 +184,7 @@ package final class SQLiteTraceStore: TraceStore {
             var termChanges: [TermChange] = []
             var added: [(key: TraceKey, row: Int64)] = []
             let traceStatements = try TraceStatements(db)
+            var newRows = try NewTraceRows(db)
             for (g, key) in order.enumerated() {
                 let traceID = ids[g]
                 let before = previous[key]
@@ -204,10 +205,11 @@ package final class SQLiteTraceStore: TraceStore {
                 graph.add(facts.graph, sign: 1)
                 if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
                 let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, row: before?.row, documents: docs,
-                                                         previous: beforeFacts, termChanges: &termChanges)
+                                                         previous: beforeFacts, termChanges: &termChanges, newRows: &newRows)
                 if before == nil { added.append((key, row)) }
                 written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
+            try newRows.insert(db)
             try Self.applyGraph(db, graph.changedRows)
             try self.journal(db, termChanges)
             if self.unindexed.add(added) >= unindexedLimit { try self.unindexed.apply(db, unindexedRows) }
@@ -232,22 +234,82 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// The statements that write trace rows, looked up once per commit.
+    /// The statement that updates a trace's row, looked up once per commit.
     struct TraceStatements {
-        let insert: Statement
         let update: Statement
 
         init(_ db: Database) throws {
-            insert = try db.cachedStatement(sql: "INSERT INTO trace (start, end, trace_time, facts, segments, trace_id) VALUES (?, ?, ?, ?, ?, ?)")
             update = try db.cachedStatement(sql: "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
         }
     }
 
-    /// Writes a trace's row (facts, and where each of its documents is: a new row, or `row` updated in place so that
-    /// its rowid stays what the index refers to) and notes the changes of its index terms; returns the rowid and the
-    /// facts as encoded.
+    /// A commit's new trace rows, inserted ``rowsPerInsert`` to a statement: SQLite keeps its cursors from one row
+    /// of a statement to the next, where a single-row INSERT descended the `trace_by_start` index from its root
+    /// (half of the insert's time). Their rowids are given here, in ascending order from the table's last one on (as
+    /// SQLite would give them), so that each trace's row is known before it is inserted. Their bytes (facts,
+    /// references, id) are gathered end to end and bound in place.
+    struct NewTraceRows {
+        private struct Row {
+            var rowid: Int64
+            var start, end: Double
+            var traceTime: Int64
+            var facts, references, id: Range<Int>
+        }
+
+        private var next: Int64
+        private var rows: [Row] = []
+        private var bytes: [UInt8] = []
+
+        init(_ db: Database) throws {
+            next = try (Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0) + 1
+            rows.reserveCapacity(rowsPerInsert)
+            bytes.reserveCapacity(rowsPerInsert * 1024)
+        }
+
+        /// Adds a row (inserting the rows gathered once there are ``rowsPerInsert``); returns its rowid.
+        mutating func add(_ db: Database, start: Double, end: Double, traceTime: Int64, facts: [UInt8], references: [UInt8],
+                          id: String) throws -> Int64 {
+            func append(_ part: some Collection<UInt8>) -> Range<Int> {
+                let first = bytes.count
+                bytes.append(contentsOf: part)
+                return first..<bytes.count
+            }
+            let rowid = next
+            next += 1
+            rows.append(Row(rowid: rowid, start: start, end: end, traceTime: traceTime, facts: append(facts),
+                            references: append(references), id: append(id.utf8)))
+            if rows.count == rowsPerInsert { try insert(db) }
+            return rowid
+        }
+
+        /// Inserts the rows gathered.
+        mutating func insert(_ db: Database) throws {
+            guard !rows.isEmpty else { return }
+            let rows = self.rows
+            try bytes.withUnsafeBytes { bytes in
+                try insertRows(db, into: "trace (rowid, start, end, trace_time, facts, segments, trace_id)", count: rows.count,
+                               columns: 7, onConflict: .fail) { statement, i, first in
+                    let r = rows[i]
+                    statement.bind(first, r.rowid)
+                    statement.bind(first + 1, r.start)
+                    statement.bind(first + 2, r.end)
+                    statement.bind(first + 3, r.traceTime)
+                    statement.bind(first + 4, staticBlob: UnsafeRawBufferPointer(rebasing: bytes[r.facts]))
+                    statement.bind(first + 5, staticText: UnsafeRawBufferPointer(rebasing: bytes[r.references]))
+                    statement.bind(first + 6, staticText: UnsafeRawBufferPointer(rebasing: bytes[r.id]))
+                }
+            }
+            self.rows.removeAll(keepingCapacity: true)
+            bytes.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes a trace's row (facts, and where each of its documents is: a new row, gathered in `newRows`, or `row`
+    /// updated in place so that its rowid stays what the index refers to) and notes the changes of its index terms;
+    /// returns the rowid and the facts as encoded.
     private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, row existing: Int64?,
-                                   documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange]) throws -> (Int64, [UInt8]) {
+                                   documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange],
+                                   newRows: inout NewTraceRows) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
         var refs: [UInt8] = []
@@ -262,25 +324,27 @@ package final class SQLiteTraceStore: TraceStore {
             refs.append(UInt8(ascii: ":"))
             appendDecimal(UInt64(d.position), to: &refs)
         }
-        let statement = existing == nil ? statements.insert : statements.update
-        statement.bind(1, f.startTime)
-        statement.bind(2, f.endTime)
-        statement.bind(3, traceTime)
         let encoded = TraceFactsCodec.encode(f)
-        // The facts, references and id are bound where they are (not copied by SQLite) for the step.
-        var id = f.id
-        try encoded.withUnsafeBytes { facts in
-            try refs.withUnsafeBytes { refs in
-                try id.withUTF8 { id in
+        let row: Int64
+        if let existing {
+            // The facts and references are bound where they are (not copied by SQLite) for the step.
+            let statement = statements.update
+            statement.bind(1, f.startTime)
+            statement.bind(2, f.endTime)
+            statement.bind(3, traceTime)
+            try encoded.withUnsafeBytes { facts in
+                try refs.withUnsafeBytes { refs in
                     defer { statement.clearBindings() }
                     statement.bind(4, staticBlob: facts)
                     statement.bind(5, staticText: refs)
-                    if let existing { statement.bind(6, existing) } else { statement.bind(6, staticText: UnsafeRawBufferPointer(id)) }
+                    statement.bind(6, existing)
                     try statement.step(db)
                 }
             }
+            row = existing
+        } else {
+            row = try newRows.add(db, start: f.startTime, end: f.endTime, traceTime: traceTime, facts: encoded, references: refs, id: f.id)
         }
-        let row = existing ?? db.lastInsertedRowID
         // Index terms change only when they (or the trace's start, which they carry) changed.
         let terms = indexTerms(f)
         if let previous {
@@ -402,11 +466,21 @@ package final class SQLiteTraceStore: TraceStore {
     /// paid once for many rows).
     static let rowsPerInsert = 50
 
-    /// Inserts `count` rows into `table` (named with its columns), `rowsPerInsert` to a statement, skipping (or with
-    /// `replacing`, replacing) a row whose key is there; `bind` binds row `i`'s `columns` values from parameter `first`.
-    static func insertRows(_ db: Database, into table: String, count: Int, columns: Int, replacing: Bool = false,
+    /// What an insert of a row whose key is there does.
+    enum OnConflict: String {
+        /// Skips the row.
+        case ignore = "INSERT OR IGNORE INTO "
+        /// Replaces the row that is there.
+        case replace = "INSERT OR REPLACE INTO "
+        /// Fails (the statement, and the transaction with it).
+        case fail = "INSERT INTO "
+    }
+
+    /// Inserts `count` rows into `table` (named with its columns), `rowsPerInsert` to a statement, doing `onConflict`
+    /// with a row whose key is there; `bind` binds row `i`'s `columns` values from parameter `first`.
+    static func insertRows(_ db: Database, into table: String, count: Int, columns: Int, onConflict: OnConflict = .ignore,
                            bind: (_ statement: Statement, _ i: Int, _ first: Int32) -> Void) throws {
-        let insert = replacing ? "INSERT OR REPLACE INTO " : "INSERT OR IGNORE INTO "
+        let insert = onConflict.rawValue
         let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
         let many = try db.cachedStatement(sql: insert + table + " VALUES " + Array(repeating: row, count: rowsPerInsert).joined(separator: ", "))
         let one = try db.cachedStatement(sql: insert + table + " VALUES " + row)

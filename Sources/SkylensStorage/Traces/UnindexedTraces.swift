@@ -84,7 +84,7 @@ final class UnindexedTraces: Sendable {
         var keys = rows.map { (key: $0.key, row: $0.value) } + state.withLock { $0.added }
         guard !keys.isEmpty else { return }
         keys.sort { $0.key < $1.key }
-        try SQLiteTraceStore.insertRows(db, into: "trace_by_id (id, trace)", count: keys.count, columns: 2, replacing: true) { statement, i, first in
+        try SQLiteTraceStore.insertRows(db, into: "trace_by_id (id, trace)", count: keys.count, columns: 2, onConflict: .replace) { statement, i, first in
             keys[i].key.bind(statement, at: first)
             statement.bind(first + 1, keys[i].row)
         }
