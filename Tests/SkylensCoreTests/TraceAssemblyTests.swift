@@ -10,6 +10,23 @@ struct TraceAssemblyTests {
         try Segment.parse(JSONValue.parse(json), nowSeconds: now)
     }
 
+    /// A document carries what the store routes it by: its trace id, its start in milliseconds, and whether it is a
+    /// top-level segment linked to another trace (a link within its own trace, or a subsegment's link, is not).
+    @Test func documentsCarryTheirRoutingFields() throws {
+        let other = "1-5759e988-000000000000000000000001"
+        func document(_ members: String) throws -> SegmentDocument {
+            let json = #"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"c","start_time":100.25,"end_time":101,\#(members)}"#
+            return SegmentDocument(segment: try Self.segment(json), text: json)
+        }
+        let linked = try document(#""links":[{"trace_id":"\#(other)","id":"b000000000000001"}]"#)
+        #expect(linked.traceID == Self.trace)
+        #expect(linked.startMillis == 100_250)
+        #expect(linked.linksAnotherTrace)
+        #expect(try !document(#""links":[{"trace_id":"\#(Self.trace)","id":"b000000000000001"}]"#).linksAnotherTrace)
+        #expect(try !document(#""parent_id":"c000000000000001","links":[{"trace_id":"\#(other)","id":"b000000000000001"}]"#).linksAnotherTrace)
+        #expect(try !document(#""annotations":{"k":1}"#).linksAnotherTrace)
+    }
+
     /// api (EC2) → calls backend over HTTP (subsegment 1111…, downstream segment sent by backend, 0.2 s clock skew)
     /// and DynamoDB (no segment: inferred); backend streams one subsegment independently.
     static func documents() throws -> [Segment] {

@@ -1,12 +1,25 @@
 /// A validated document on its way to the store: what was parsed, and the text as sent (BatchGetTraces returns it).
+///
+/// What the store needs to route a batch's documents to their traces and blocks (trace id, start, whether it links
+/// to another trace) is also held here, taken from the segment when the document is made (while the parser has
+/// just written it): the store's passes over a whole batch then read this array alone, not every segment again.
 package struct SegmentDocument: Sendable {
-    package var segment: Segment
+    package let segment: Segment
     /// The text's UTF-8 bytes: a slice, so that a batch's documents can share one buffer instead of a string each.
     package var text: ArraySlice<UInt8>
+    /// The segment's trace id (the same string).
+    package let traceID: String
+    /// The segment's start time in epoch milliseconds.
+    package let startMillis: Int64
+    /// A top-level segment (no parent) with a span link to another trace: the store may join it to that trace.
+    package let linksAnotherTrace: Bool
 
     package init(segment: Segment, text: ArraySlice<UInt8>) {
         self.segment = segment
         self.text = text
+        traceID = segment.traceID
+        startMillis = Int64(segment.startTime * 1000)
+        linksAnotherTrace = segment.parentKey == nil && segment.links.contains { $0.traceID != segment.traceID }
     }
 
     package init(segment: Segment, text: String) {

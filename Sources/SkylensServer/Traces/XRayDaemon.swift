@@ -204,9 +204,12 @@ package final class XRayDaemon: Service {
         buffer.parsed = batch.upperBound
         let now = wallClock.nowMillis() / 1000
         // The accepted documents' texts go end to end into one buffer that their documents share (a string each
-        // cost an allocation and a copy per document).
-        var parsed: [(segment: Segment, text: Range<Int>)] = []
-        parsed.reserveCapacity(ends.count)
+        // cost an allocation and a copy per document), given to them once all are in it. Each document is made as
+        // soon as its segment is parsed, while the segment is still in the cache.
+        var documents: [SegmentDocument] = []
+        var textRanges: [Range<Int>] = []
+        documents.reserveCapacity(ends.count)
+        textRanges.reserveCapacity(ends.count)
         var texts: [UInt8] = []
         texts.reserveCapacity(ends.last! - start)
         var rejected = 0
@@ -222,7 +225,8 @@ package final class XRayDaemon: Service {
                 case .success(let body):
                     segment = Result { () throws(SegmentError) in try Segment.parse(body, nowSeconds: now, reusing: &traceIDs) }
                     if case .success(let s) = segment {
-                        parsed.append((s, texts.count..<(texts.count + body.count)))
+                        documents.append(SegmentDocument(segment: s, text: []))
+                        textRanges.append(texts.count..<(texts.count + body.count))
                         texts.append(contentsOf: body)
                     }
                 }
@@ -232,7 +236,7 @@ package final class XRayDaemon: Service {
                 }
             }
         }
-        let documents = parsed.map { SegmentDocument(segment: $0.segment, text: texts[$0.text]) }
+        for i in documents.indices { documents[i].text = texts[textRanges[i]] }
         counts.withLock { $0.accepted += documents.count; $0.rejected += rejected }
         return documents
     }

@@ -92,7 +92,7 @@ package final class SQLiteTraceStore: TraceStore {
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             // (Async links are rare: without any alias stored, the ids are not looked up.)
             let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
-            var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.segment.traceID)))) : [:]
+            var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.traceID)))) : [:]
             // A trace id's row: one not yet in the id index, or through it.
             let unindexedRows = try self.unindexed.rows(db)
             func storedRow(_ key: TraceKey) throws -> Int64? { try UnindexedTraces.row(of: key, unindexed: unindexedRows, db) }
@@ -111,10 +111,11 @@ package final class SQLiteTraceStore: TraceStore {
                 lastKeyed = (traceID, key)
                 return key
             }
-            for d in documents {
-                var traceID = (aliases.isEmpty ? nil : aliases[d.segment.traceID]) ?? d.segment.traceID
-                if d.segment.parentKey == nil, traceID == d.segment.traceID,
-                   let link = d.segment.links.first(where: { $0.traceID != d.segment.traceID }) {
+            // (The documents are read in place, by index: this pass and the next read only the documents' own fields.)
+            for i in documents.indices {
+                var traceID = (aliases.isEmpty ? nil : aliases[documents[i].traceID]) ?? documents[i].traceID
+                if documents[i].linksAnotherTrace, traceID == documents[i].traceID,
+                   let link = documents[i].segment.links.first(where: { $0.traceID != documents[i].traceID }) {
                     let target = try aliases[link.traceID] ?? Self.aliases(db, [link.traceID])[link.traceID] ?? link.traceID
                     let targetKey = try key(target)
                     let known = try traces.existing(targetKey) != nil || cache.withLock({ $0.traces[targetKey] }) != nil
@@ -150,11 +151,11 @@ package final class SQLiteTraceStore: TraceStore {
             columns.seqOffsets.reserveCapacity(documents.count)
             columns.offsets.reserveCapacity(documents.count + 1)
             columns.bytes.reserveCapacity(documents.reduce(0) { $0 + $1.text.count })
-            for d in documents {
-                columns.timestamps.append(Int64(d.segment.startTime * 1000))
+            for i in documents.indices {
+                columns.timestamps.append(documents[i].startMillis)
                 columns.ingestionTimes.append(now)
                 columns.seqOffsets.append(Int64(columns.seqOffsets.count))
-                columns.bytes.append(contentsOf: d.text)
+                columns.bytes.append(contentsOf: documents[i].text)
                 columns.offsets.append(columns.bytes.count)
             }
             // zstd at level 1: trace blocks are written on the ingest path and read rarely (BatchGetTraces); it takes
@@ -185,6 +186,7 @@ package final class SQLiteTraceStore: TraceStore {
             var added: [(key: TraceKey, row: Int64)] = []
             let traceStatements = try TraceStatements(db)
             var newRows = try NewTraceRows(db)
+            var references: [UInt8] = []
             for (g, key) in order.enumerated() {
                 let traceID = ids[g]
                 let before = previous[key]
@@ -205,7 +207,8 @@ package final class SQLiteTraceStore: TraceStore {
                 graph.add(facts.graph, sign: 1)
                 if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
                 let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, row: before?.row, documents: docs,
-                                                         previous: beforeFacts, termChanges: &termChanges, newRows: &newRows)
+                                                         previous: beforeFacts, termChanges: &termChanges, newRows: &newRows,
+                                                         references: &references)
                 if before == nil { added.append((key, row)) }
                 written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
             }
@@ -306,13 +309,13 @@ package final class SQLiteTraceStore: TraceStore {
 
     /// Writes a trace's row (facts, and where each of its documents is: a new row, gathered in `newRows`, or `row`
     /// updated in place so that its rowid stays what the index refers to) and notes the changes of its index terms;
-    /// returns the rowid and the facts as encoded.
+    /// returns the rowid and the facts as encoded. `refs` is room for the references' text, reused trace after trace.
     private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, row existing: Int64?,
                                    documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange],
-                                   newRows: inout NewTraceRows) throws -> (Int64, [UInt8]) {
+                                   newRows: inout NewTraceRows, references refs: inout [UInt8]) throws -> (Int64, [UInt8]) {
         let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
         // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
-        var refs: [UInt8] = []
+        refs.removeAll(keepingCapacity: true)
         refs.reserveCapacity(documents.count * 40)
         for d in documents {
             if !refs.isEmpty { refs.append(UInt8(ascii: ";")) }
