@@ -99,6 +99,18 @@ package struct SegmentKey: Hashable, Sendable {
         }
     }
 
+    /// Appends the 16 hexadecimal digits of ``hex`` to `out`, as UTF-8 (in one append, without making the string).
+    package func appendHex(to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { digits in
+            var i = 0
+            forEachHexDigit { digit in
+                digits[i] = digit
+                i += 1
+            }
+            out.append(contentsOf: digits)
+        }
+    }
+
     /// Each of the 16 hexadecimal digits of ``hex`` in turn, as UTF-8 (without making the string).
     @inline(__always) package func forEachHexDigit(_ body: (UInt8) -> Void) {
         for i in 0..<16 { body(TraceIdentifiers.hexDigit(UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * i)) & 0xF)) }

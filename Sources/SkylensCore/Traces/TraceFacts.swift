@@ -231,8 +231,10 @@ extension TraceFacts {
         duration = max(0, end - start)
         // The root: the earliest segment that nothing in the trace called.
         let callers = segments.map { trace.callerIndex(of: $0, in: index) }
-        let rootIndex = segments.indices.filter { callers[$0] == nil && !segments[$0].inferred }
-            .min { segments[$0].startTime < segments[$1].startTime } ?? 0
+        var rootIndex = 0, rootFound = false
+        for i in segments.indices where callers[i] == nil && !segments[i].inferred {
+            if !rootFound || segments[i].startTime < segments[rootIndex].startTime { (rootIndex, rootFound) = (i, true) }
+        }
         let root = segments[rootIndex]
         responseTime = root.endTime.map { $0 - root.startTime }
         http = root.http.isEmpty ? nil : root.http
@@ -294,7 +296,8 @@ extension TraceFacts {
                 }
             }
         }
-        self.services = services.sorted { ($0.root ? 0 : 1, $0.id) < ($1.root ? 0 : 1, $1.id) }
+        services.sort { ($0.root ? 0 : 1, $0.id) < ($1.root ? 0 : 1, $1.id) }
+        self.services = services
         self.users = users
         self.annotations = annotations
         self.graph = graph

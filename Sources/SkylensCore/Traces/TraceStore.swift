@@ -148,18 +148,25 @@ package struct ServiceGraphDelta {
 
     /// The samples added (`sign` 1) or taken away (-1).
     package mutating func add(_ samples: [GraphSample], sign: Int64) {
-        for s in samples { add(s, sign: sign) }
+        // Read in place: a copy of a sample retained and released its service names.
+        for i in samples.indices { add(samples[i], sign: sign) }
     }
 
-    private mutating func add(_ s: GraphSample, sign: Int64) {
-        func matches(_ r: ServiceGraphRow) -> Bool {
-            r.minute == s.minute && r.destination == s.destination && r.source == s.source
-        }
-        if last < rows.count, matches(rows[last]) {
+    private mutating func add(_ s: borrowing GraphSample, sign: Int64) {
+        if last < rows.count, rows[last].minute == s.minute, rows[last].destination == s.destination, rows[last].source == s.source {
             rows[last].statistics.add(s, sign: sign)
             return
         }
-        if let i = table.map({ $0[Key(minute: s.minute, source: s.source, destination: s.destination)] }) ?? rows.firstIndex(where: matches) {
+        var found: Int?
+        if let table {
+            found = table[Key(minute: s.minute, source: s.source, destination: s.destination)]
+        } else {
+            for i in rows.indices where rows[i].minute == s.minute && rows[i].destination == s.destination && rows[i].source == s.source {
+                found = i
+                break
+            }
+        }
+        if let i = found {
             last = i
             rows[i].statistics.add(s, sign: sign)
             return

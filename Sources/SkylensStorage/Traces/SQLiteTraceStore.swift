@@ -319,7 +319,7 @@ package final class SQLiteTraceStore: TraceStore {
         refs.reserveCapacity(documents.count * 40)
         for d in documents {
             if !refs.isEmpty { refs.append(UInt8(ascii: ";")) }
-            d.segment.key.forEachHexDigit { refs.append($0) }
+            d.segment.key.appendHex(to: &refs)
             refs.append(UInt8(ascii: ":"))
             refs.append(UInt8(ascii: d.segment.inProgress ? "1" : "0"))
             refs.append(UInt8(ascii: ":"))
