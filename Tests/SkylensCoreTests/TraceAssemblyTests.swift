@@ -10,6 +10,14 @@ struct TraceAssemblyTests {
         try Segment.parse(JSONValue.parse(json), nowSeconds: now)
     }
 
+    /// A trace key's time is the id's: its first 8 hex digits, as epoch seconds.
+    @Test(arguments: ["1-5759e988-bd862e3fe1be46a994272793", "1-00000000-000000000000000000000000", "1-ffffffff-ffffffffffffffffffffffff",
+                      "1-6b49d200-a006649127e371903a2de979"])
+    func traceKeysKeepTheIDsTime(_ id: String) throws {
+        let key = try #require(TraceKey(id))
+        #expect(key.epochSeconds == TraceIdentifiers.epochSeconds(ofTraceID: id))
+    }
+
     /// A document carries what the store routes it by: its trace id, its start in milliseconds, and whether it is a
     /// top-level segment linked to another trace (a link within its own trace, or a subsegment's link, is not).
     @Test func documentsCarryTheirRoutingFields() throws {

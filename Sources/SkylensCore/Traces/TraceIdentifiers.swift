@@ -225,6 +225,9 @@ package struct TraceKey: Hashable, Comparable, Sendable {
 
     package static func < (a: TraceKey, b: TraceKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
 
+    /// The time in the id, in epoch seconds (its first 8 hex digits, the high word's upper half).
+    package var epochSeconds: Int64 { Int64(high >> 32) }
+
     /// The 16 bytes ``TraceIdentifiers/packed(traceID:)`` gives: both words big-endian.
     package var packed: [UInt8] {
         withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { Array($0) }

@@ -206,7 +206,7 @@ package final class SQLiteTraceStore: TraceStore {
                 facts.summarize(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph.add(facts.graph, sign: 1)
                 if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
-                let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, row: before?.row, documents: docs,
+                let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, key: key, row: before?.row, documents: docs,
                                                          previous: beforeFacts, termChanges: &termChanges, newRows: &newRows,
                                                          references: &references)
                 if before == nil { added.append((key, row)) }
@@ -310,10 +310,10 @@ package final class SQLiteTraceStore: TraceStore {
     /// Writes a trace's row (facts, and where each of its documents is: a new row, gathered in `newRows`, or `row`
     /// updated in place so that its rowid stays what the index refers to) and notes the changes of its index terms;
     /// returns the rowid and the facts as encoded. `refs` is room for the references' text, reused trace after trace.
-    private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, row existing: Int64?,
+    private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, key: TraceKey, row existing: Int64?,
                                    documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange],
                                    newRows: inout NewTraceRows, references refs: inout [UInt8]) throws -> (Int64, [UInt8]) {
-        let traceTime = TraceIdentifiers.epochSeconds(ofTraceID: f.id) ?? Int64(f.startTime)
+        let traceTime = key.epochSeconds
         // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
         refs.removeAll(keepingCapacity: true)
         refs.reserveCapacity(documents.count * 40)
@@ -441,13 +441,10 @@ package final class SQLiteTraceStore: TraceStore {
             let byBytes = terms.indices.sorted { Self.compareBytes(terms[$0], terms[$1]) < 0 }
             var rank = [Int](repeating: 0, count: terms.count)
             for (r, t) in byBytes.enumerated() { rank[t] = r }
-            let order = changes.indices.sorted { a, b in
-                let x = changes[a], y = changes[b]
-                if x.term != y.term { return rank[x.term] < rank[y.term] }
-                if x.start != y.start { return x.start < y.start }
-                if x.trace != y.trace { return x.trace < y.trace }
-                return a < b
-            }
+            // Each change's sort key held with it (sorting indices read three arrays for every comparison).
+            var keys = changes.indices.map { i in (rank: rank[changes[i].term], start: changes[i].start, trace: changes[i].trace, arrival: i) }
+            keys.sort { ($0.rank, $0.start, $0.trace, $0.arrival) < ($1.rank, $1.start, $1.trace, $1.arrival) }
+            let order = keys.map(\.arrival)
             // Only the last change of each key counts.
             var inserts: [JournalledChange] = [], deletes: [JournalledChange] = []
             inserts.reserveCapacity(order.count)
