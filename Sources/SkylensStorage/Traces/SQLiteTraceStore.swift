@@ -87,7 +87,8 @@ package final class SQLiteTraceStore: TraceStore {
         cache.withLock { c in for (key, t) in written { c.put(key, t) } }
     }
 
-    private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [TraceKey: CachedTrace] {
+    /// Writes a batch's documents in one transaction; returns each trace written (once) as the cache keeps it.
+    private func write(_ documents: [SegmentDocument], now: Int64, cache: LockedState<TraceCache>) async throws -> [(key: TraceKey, trace: CachedTrace)] {
         try await database.pool.write { db in
             // Which stored trace each document belongs to: its own, or the one an async link joined it to.
             // (Async links are rare: without any alias stored, the ids are not looked up.)
@@ -170,18 +171,19 @@ package final class SQLiteTraceStore: TraceStore {
             let blockID = db.lastInsertedRowID
             // Which traces already have facts stored: those in the cache, and those not in it that have a row (most
             // are new: probed one by one).
-            let cached = cache.withLock { c in order.compactMap { key in c.traces[key].map { (key, $0) } } }
-            var previous = Dictionary(cached, uniquingKeysWith: { a, _ in a })
-            for key in order where previous[key] == nil {
+            // (By trace number: `order` holds each trace once.)
+            var previous = cache.withLock { c in order.map { c.traces[$0] } }
+            for (g, key) in order.enumerated() where previous[g] == nil {
                 guard let rowid = try storedRow(key),
                       let row = try Row.fetchOne(db, sql: "SELECT facts, segments FROM trace WHERE rowid = ?", arguments: [rowid])
                 else { continue }
-                previous[key] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
+                previous[g] = try Self.cachedTrace(db, row: rowid, facts: row[0], references: row[1])
             }
 
             // The service map's change: each trace's samples folded in as it is written.
             var graph = ServiceGraphDelta()
-            var written: [TraceKey: CachedTrace] = [:]
+            var written: [(key: TraceKey, trace: CachedTrace)] = []
+            written.reserveCapacity(order.count)
             var termChanges: [TermChange] = []
             var added: [(key: TraceKey, row: Int64)] = []
             let traceStatements = try TraceStatements(db)
@@ -189,7 +191,7 @@ package final class SQLiteTraceStore: TraceStore {
             var references: [UInt8] = []
             for (g, key) in order.enumerated() {
                 let traceID = ids[g]
-                let before = previous[key]
+                let before = previous[g]
                 let beforeFacts = try before?.decodedFacts()
                 var docs = before?.documents ?? []
                 docs.reserveCapacity(docs.count + starts[g + 1] - starts[g])
@@ -210,7 +212,7 @@ package final class SQLiteTraceStore: TraceStore {
                                                          previous: beforeFacts, termChanges: &termChanges, newRows: &newRows,
                                                          references: &references)
                 if before == nil { added.append((key, row)) }
-                written[key] = CachedTrace(row: row, documents: docs, facts: encoded)
+                written.append((key, CachedTrace(row: row, documents: docs, facts: encoded)))
             }
             try newRows.insert(db)
             try Self.applyGraph(db, graph.changedRows)
