@@ -51,7 +51,7 @@ int skylens_udp_open(const char *host, int port, int receive_buffer, int *bound_
     return fd;
 }
 
-int skylens_udp_receive(int fd, uint8_t *buffer, size_t slot, int count, uint32_t *lengths, int timeout_ms) {
+int skylens_udp_receive(int fd, uint8_t *buffer, size_t stride, size_t slot, int count, uint32_t *lengths, int timeout_ms) {
     if (count > 64) count = 64;
     struct pollfd waiting = {.fd = fd, .events = POLLIN, .revents = 0};
     int ready = poll(&waiting, 1, timeout_ms);
@@ -60,7 +60,7 @@ int skylens_udp_receive(int fd, uint8_t *buffer, size_t slot, int count, uint32_
     struct iovec vectors[64];
     memset(messages, 0, sizeof(struct mmsghdr) * (size_t)count);
     for (int i = 0; i < count; i++) {
-        vectors[i].iov_base = buffer + (size_t)i * slot;
+        vectors[i].iov_base = buffer + (size_t)i * stride;
         vectors[i].iov_len = slot;
         messages[i].msg_hdr.msg_iov = &vectors[i];
         messages[i].msg_hdr.msg_iovlen = 1;

@@ -10,8 +10,8 @@
 int skylens_udp_open(const char *host, int port, int receive_buffer, int *bound_port);
 
 /// Waits up to `timeout_ms` for datagrams, then takes up to `count` of them with one recvmmsg call into `buffer`
-/// (`count` slots of `slot` bytes each, in order), storing each one's length in `lengths`. Returns how many were
-/// taken (0 when none came in time), or -1 with errno set.
-int skylens_udp_receive(int fd, uint8_t *buffer, size_t slot, int count, uint32_t *lengths, int timeout_ms);
+/// (`count` slots of `slot` bytes each, in order, the i-th at `i * stride`), storing each one's length in
+/// `lengths`. Returns how many were taken (0 when none came in time), or -1 with errno set.
+int skylens_udp_receive(int fd, uint8_t *buffer, size_t stride, size_t slot, int count, uint32_t *lengths, int timeout_ms);
 
 #endif

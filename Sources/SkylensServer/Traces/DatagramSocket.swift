@@ -7,11 +7,15 @@ import SkylensStorage
 final class DatagramSocket: Sendable {
     /// The largest UDP payload fits a slot.
     static let slot = 65_536
+    /// Where each slot starts: a cache line further than the slot's size, so that the slots' first bytes (most
+    /// datagrams take a few hundred) do not all fall in the same cache sets, as they did 64 KiB apart (the kernel's
+    /// copies into them and the reader's copies out of them evicted each other).
+    static let stride = slot + 64
     static let burst = 64
     /// How long the reader waits after draining the socket before it looks again.
     static let settleMicroseconds: UInt32 = 4_000
 
-    /// A burst of datagrams: `count` of them, the i-th in `bytes[i * slot ..< i * slot + lengths[i]]`.
+    /// A burst of datagrams: `count` of them, the i-th in `bytes[i * stride ..< i * stride + lengths[i]]`.
     struct Burst {
         let bytes: UnsafeRawBufferPointer
         let lengths: UnsafeBufferPointer<UInt32>
@@ -19,7 +23,7 @@ final class DatagramSocket: Sendable {
 
         func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
             for i in 0..<count {
-                body(UnsafeRawBufferPointer(rebasing: bytes[(i * DatagramSocket.slot)..<(i * DatagramSocket.slot + Int(lengths[i]))]))
+                body(UnsafeRawBufferPointer(rebasing: bytes[(i * DatagramSocket.stride)..<(i * DatagramSocket.stride + Int(lengths[i]))]))
             }
         }
     }
@@ -44,7 +48,7 @@ final class DatagramSocket: Sendable {
     func start(_ receive: @escaping @Sendable (Burst) -> Void) {
         let fd = self.fd, state = self.state
         let thread = Thread {
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.slot * Self.burst, alignment: 16)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stride * Self.burst, alignment: 64)
             let lengths = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: Self.burst)
             defer {
                 buffer.deallocate()
@@ -52,7 +56,7 @@ final class DatagramSocket: Sendable {
             }
             while !state.withLock({ $0.stopping }) {
                 // A short wait, so that a stop is noticed.
-                let n = skylens_udp_receive(fd, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Self.slot, Int32(Self.burst),
+                let n = skylens_udp_receive(fd, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), Self.stride, Self.slot, Int32(Self.burst),
                                             lengths.baseAddress!, 100)
                 guard n > 0 else { continue }
                 receive(Burst(bytes: UnsafeRawBufferPointer(buffer), lengths: UnsafeBufferPointer(lengths), count: Int(n)))
