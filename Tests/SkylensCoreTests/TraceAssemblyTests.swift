@@ -10,6 +10,34 @@ struct TraceAssemblyTests {
         try Segment.parse(JSONValue.parse(json), nowSeconds: now)
     }
 
+    /// Annotations as X-Ray keeps them: string, number and boolean values; the last of duplicate keys wins (and comes
+    /// last); a key of other characters, a value of another type, or annotations that are not an object are refused
+    /// (the first problem in the document names its key).
+    @Test func annotationsAreReadIntoPairs() throws {
+        let base = #""trace_id":"\#(Self.trace)","id":"a000000000000001","name":"x","start_time":100,"end_time":101"#
+        func parse(_ annotations: String) -> Result<Segment, SegmentError> {
+            Array("{\(base),\"annotations\":\(annotations)}".utf8).withUnsafeBytes { bytes in
+                Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: Self.now) }
+            }
+        }
+        let read = try parse(#"{"a":1,"s":"v","b":true,"a":"x"}"#).get().annotations
+        #expect(read.map(\.key) == ["s", "b", "a"])
+        #expect(read.map(\.value) == [.string("v"), .bool(true), .string("x")])
+        #expect(try parse("{}").get().annotations.isEmpty)
+        for (annotations, message) in [
+            (#"[1]"#, "annotations is an object of keys to values."),
+            (#"{"ok":1,"bad key":{},"c":[]}"#, #"Annotation key "bad key": keys are letters, digits and underscores."#),
+            (#"{"ok":1,"c":[],"bad key":2}"#, "Annotation c: values are strings, numbers or booleans."),
+            (#"{"n":null}"#, "Annotation n: values are strings, numbers or booleans."),
+        ] {
+            guard case .failure(let error) = parse(annotations) else {
+                Issue.record("accepted: \(annotations)")
+                continue
+            }
+            #expect(error.code == "InvalidAnnotations" && error.message == message, "\(annotations)")
+        }
+    }
+
     /// A trace key's time is the id's: its first 8 hex digits, as epoch seconds.
     @Test(arguments: ["1-5759e988-bd862e3fe1be46a994272793", "1-00000000-000000000000000000000000", "1-ffffffff-ffffffffffffffffffffffff",
                       "1-6b49d200-a006649127e371903a2de979"])
@@ -289,6 +317,24 @@ struct TraceAssemblyTests {
             #"{"trace_id":"\#(t)","id":"a000000000000001","name":"x","start_time":1,"end_time":null,"in_progress":true}"#,
             #"{\#(base),"fault": true,"error":1,"throttle":"true"}"#,
             #"{\#(base),"fault":true,"fault":false,"error":false,"error":true,"throttle":null,"throttle":true}"#,
+            // Annotations read straight into pairs: types, duplicates (the last wins), and each way of being refused.
+            #"{\#(base),"annotations":{"customer":"c42","tier":2,"vip":true,"ratio":-1.5e3,"empty":""}}"#,
+            #"{\#(base),"annotations":{"a":1,"b":2,"a":"x"}}"#,
+            #"{\#(base),"annotations":{}}"#,
+            #"{\#(base),"annotations": { "a" : 1 , "b" : false } }"#,
+            #"{\#(base),"annotations":{"a":1},"annotations":{"b":2}}"#,
+            #"{\#(base),"annotations":{"a-b":1}}"#,
+            #"{\#(base),"annotations":{"ok":1,"bad key":2,"c":{}}}"#,
+            #"{\#(base),"annotations":{"a":{"b":1}}}"#,
+            #"{\#(base),"annotations":{"a":[1]}}"#,
+            #"{\#(base),"annotations":{"a":null}}"#,
+            #"{\#(base),"annotations":{"a":null,"b c":1}}"#,
+            #"{\#(base),"annotations":[1]}"#,
+            #"{\#(base),"annotations":"a"}"#,
+            #"{\#(base),"annotations":null}"#,
+            #"{\#(base),"annotations":7}"#,
+            #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2,"annotations":{"k":"v","n":3}}]}"#,
+            #"{\#(base),"subsegments":[{"id":"b000000000000001","name":"s","start_time":1.1,"end_time":1.2,"annotations":{"k":[]}}]}"#,
             #"{"id":"a000000000000001","name":"x","start_time":1,"end_time":2}"#,
             #"[1]"#,
             #""text""#,
@@ -309,6 +355,8 @@ struct TraceAssemblyTests {
                      #"{\#(base),"name":[1,]}"#, #"{\#(base),"end_time":nul}"#, #"{\#(base),"metadata":\#(deep)}"#, #"{\#(base)"#, #"{\#(base)} x"#,
                      #"{\#(base),"metadata":{1:2}}"#, #"{\#(base),"metadata":{"a" 1}}"#, #"{\#(base),"metadata":{"a":1,}}"#,
                      #"{\#(base),"metadata":{"\x":1}}"#,
+                     #"{\#(base),"annotations":{"a":tru}}"#, #"{\#(base),"annotations":{"a":1,}}"#, #"{\#(base),"annotations":{"a":-}}"#,
+                     #"{\#(base),"annotations":{"a":\#(deep)}}"#, #"{\#(base),"annotations":{"a" 1}}"#, #"{\#(base),"annotations":nul}"#,
                      #"{\#(base),"subsegments":[{"id":"b000000000000001",}]}"#,
                      #"{\#(base),"subsegments":[{"id":"b000000000000001","metadata":\#(deep)}]}"#,
                      #"{"subsegments":[{"id":"b000000000000001","metadata":\#(deep)}],\#(base)}"#] {

@@ -79,7 +79,8 @@ extension Segment {
     /// value tree, or straight from the document's bytes, where members no one reads are skipped unbuilt.
     private struct Members {
         /// Members kept as read (a trace id of any type is refused by its own error; the others are rare or nested).
-        var traceID, type, annotations, cause, links: JSONValue?
+        var traceID, type, cause, links: JSONValue?
+        var annotations: Annotations?
         /// String members: nil when absent or not a string (the two are refused alike).
         var name, namespace, origin, user, resourceARN: String?
         /// Number members: nil when absent or not a number.
@@ -133,6 +134,74 @@ extension Segment {
                     default: try s.skipValue(depth: depth)
                     }
                 }
+            }
+        }
+
+        /// The `annotations` member: its pairs (the last of duplicate keys wins, moved to the end), or why it is refused
+        /// (the first problem in the document's order). Read straight from the bytes into pairs (as a value tree it cost
+        /// an allocation for the object and more as it grew), or from a value tree.
+        enum Annotations {
+            case pairs([(key: String, value: AnnotationValue)])
+            case notAnObject
+            case invalidKey(String)
+            case invalidValue(String)
+
+            init(_ value: JSONValue) {
+                guard case .object(let members) = value else {
+                    self = .notAnObject
+                    return
+                }
+                var builder = Builder()
+                for (name, v) in members { builder.add(name, AnnotationValue(v)) }
+                self = builder.result
+            }
+
+            /// Reads the value at the scanner (nested `depth` deep), as ``JSONScanner/readTree(depth:)`` would check it.
+            init(_ scanner: inout JSONScanner, depth: Int) throws(JSONScanner.SyntaxError) {
+                guard scanner.peek() == UInt8(ascii: "{") else {
+                    _ = try scanner.readTree(depth: depth)
+                    self = .notAnObject
+                    return
+                }
+                guard depth < 256 else { throw scanner.error("nesting too deep") }
+                var builder = Builder()
+                try scanner.forEachNamedMember { (s: inout JSONScanner, name: String) throws(JSONScanner.SyntaxError) in
+                    let value: AnnotationValue?
+                    switch s.peek() {
+                    case UInt8(ascii: "\""): value = .string(try s.readString())
+                    case UInt8(ascii: "t"), UInt8(ascii: "f"): value = .bool(try s.readBool())
+                    case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"), nil:
+                        value = AnnotationValue(try s.readTree(depth: depth + 1))
+                    default: value = .number(try s.readNumber())
+                    }
+                    builder.add(name, value)
+                }
+                self = builder.result
+            }
+
+            private struct Builder {
+                var pairs: [(key: String, value: AnnotationValue)] = []
+                var problem: Annotations?
+
+                mutating func add(_ name: String, _ value: AnnotationValue?) {
+                    guard problem == nil else { return }
+                    guard TraceIdentifiers.isValidAnnotationKey(name) else {
+                        problem = .invalidKey(name)
+                        return
+                    }
+                    guard let value else {
+                        problem = .invalidValue(name)
+                        return
+                    }
+                    if pairs.isEmpty {
+                        pairs.reserveCapacity(4)
+                    } else {
+                        pairs.removeAll { $0.key == name }
+                    }
+                    pairs.append((name, value))
+                }
+
+                var result: Annotations { problem ?? .pairs(pairs) }
             }
         }
 
@@ -338,6 +407,7 @@ extension Segment {
                     subsegments = try Self.readSubsegments(&scanner, depth: depth + 1, traceID: inherited ?? traceID?.string, parent: Self.key(id),
                                                            traceIDs: &traceIDs)
                 case .http?: http = try HTTP(&scanner, depth: depth + 1)
+                case .annotations?: annotations = try Annotations(&scanner, depth: depth + 1)
                 case .aws?:
                     var operation: String?
                     try Self.forEachMember(&scanner, depth: depth + 1) { (s: inout JSONScanner, name, depth) throws(JSONScanner.SyntaxError) in
@@ -430,7 +500,7 @@ extension Segment {
                 hasEndTime = true
             case .inProgress: inProgress = value == .bool(true)
             case .type: type = value
-            case .annotations: annotations = value
+            case .annotations: annotations = Annotations(value)
             case .http: http = HTTP(value)
             case .aws: awsOperation = value["operation"]?.string
             case .cause: cause = value
@@ -491,21 +561,14 @@ extension Segment {
             throw SegmentError("InvalidTraceId", "An embedded subsegment carries its segment's trace_id.", id: key.hex)
         }
         var annotations: [(key: String, value: AnnotationValue)] = []
-        if let a = json.annotations {
-            guard case .object(let members) = a else {
-                throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: key.hex)
-            }
-            annotations.reserveCapacity(members.count)
-            for (name, value) in members {
-                guard TraceIdentifiers.isValidAnnotationKey(name) else {
-                    throw SegmentError("InvalidAnnotations", "Annotation key \"\(name)\": keys are letters, digits and underscores.", id: key.hex)
-                }
-                guard let v = AnnotationValue(value) else {
-                    throw SegmentError("InvalidAnnotations", "Annotation \(name): values are strings, numbers or booleans.", id: key.hex)
-                }
-                annotations.removeAll { $0.key == name }
-                annotations.append((name, v))
-            }
+        switch json.annotations {
+        case nil: break
+        case .pairs(let pairs)?: annotations = pairs
+        case .notAnObject?: throw SegmentError("InvalidAnnotations", "annotations is an object of keys to values.", id: key.hex)
+        case .invalidKey(let name)?:
+            throw SegmentError("InvalidAnnotations", "Annotation key \"\(name)\": keys are letters, digits and underscores.", id: key.hex)
+        case .invalidValue(let name)?:
+            throw SegmentError("InvalidAnnotations", "Annotation \(name): values are strings, numbers or booleans.", id: key.hex)
         }
         var http = SegmentHTTP()
         if let h = json.http {
