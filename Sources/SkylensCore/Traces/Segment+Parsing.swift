@@ -165,16 +165,10 @@ extension Segment {
                 }
                 guard depth < 256 else { throw scanner.error("nesting too deep") }
                 var builder = Builder()
+                // Each value read as the tree reader reads it (a scalar is no allocation beyond its string): only the
+                // object itself is not built.
                 try scanner.forEachNamedMember { (s: inout JSONScanner, name: String) throws(JSONScanner.SyntaxError) in
-                    let value: AnnotationValue?
-                    switch s.peek() {
-                    case UInt8(ascii: "\""): value = .string(try s.readString())
-                    case UInt8(ascii: "t"), UInt8(ascii: "f"): value = .bool(try s.readBool())
-                    case UInt8(ascii: "{"), UInt8(ascii: "["), UInt8(ascii: "n"), nil:
-                        value = AnnotationValue(try s.readTree(depth: depth + 1))
-                    default: value = .number(try s.readNumber())
-                    }
-                    builder.add(name, value)
+                    builder.add(name, AnnotationValue(try s.readTree(depth: depth + 1)))
                 }
                 self = builder.result
             }

@@ -95,7 +95,7 @@ package final class SQLiteTraceStore: TraceStore {
             let anyAlias = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM trace_alias)")) ?? false
             var aliases = anyAlias ? try Self.aliases(db, Array(Set(documents.map(\.traceID)))) : [:]
             // A trace id's row: one not yet in the id index, or through it.
-            let unindexedRows = try self.unindexed.rows(db)
+            let (unindexedRows, lastRow) = try self.unindexed.rows(db)
             func storedRow(_ key: TraceKey) throws -> Int64? { try UnindexedTraces.row(of: key, unindexed: unindexedRows, db) }
             // Each trace's number (in order of first appearance), its id, and each document's trace number. Traces are
             // told apart by their keys (two words hashed and compared instead of 35 characters).
@@ -186,8 +186,7 @@ package final class SQLiteTraceStore: TraceStore {
             written.reserveCapacity(order.count)
             var termChanges: [TermChange] = []
             var added: [(key: TraceKey, row: Int64)] = []
-            let traceStatements = try TraceStatements(db)
-            var newRows = try NewTraceRows(db)
+            var newRows = NewTraceRows(after: lastRow)
             var references: [UInt8] = []
             for (g, key) in order.enumerated() {
                 let traceID = ids[g]
@@ -208,7 +207,7 @@ package final class SQLiteTraceStore: TraceStore {
                 facts.summarize(TraceAssembler.assemble(id: traceID, documents: docs.map(\.segment)))
                 graph.add(facts.graph, sign: 1)
                 if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
-                let (row, encoded) = try Self.writeTrace(db, traceStatements, facts, key: key, row: before?.row, documents: docs,
+                let (row, encoded) = try Self.writeTrace(db, facts, key: key, row: before?.row, documents: docs,
                                                          previous: beforeFacts, termChanges: &termChanges, newRows: &newRows,
                                                          references: &references)
                 if before == nil { added.append((key, row)) }
@@ -239,19 +238,10 @@ package final class SQLiteTraceStore: TraceStore {
 
     static func placeholders(_ n: Int) -> String { Array(repeating: "?", count: n).joined(separator: ",") }
 
-    /// The statement that updates a trace's row, looked up once per commit.
-    struct TraceStatements {
-        let update: Statement
-
-        init(_ db: Database) throws {
-            update = try db.cachedStatement(sql: "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
-        }
-    }
-
     /// A commit's new trace rows, inserted ``rowsPerInsert`` to a statement: SQLite keeps its cursors from one row
     /// of a statement to the next, where a single-row INSERT descended the `trace_by_start` index from its root
-    /// (half of the insert's time). Their rowids are given here, in ascending order from the table's last one on (as
-    /// SQLite would give them), so that each trace's row is known before it is inserted. Their bytes (facts,
+    /// (half of the insert's time). Their rowids are given here, in ascending order after the table's last one at the
+    /// transaction's start (as SQLite would give them), so that each trace's row is known before it is inserted. Their bytes (facts,
     /// references, id) are gathered end to end and bound in place.
     struct NewTraceRows {
         private struct Row {
@@ -265,8 +255,8 @@ package final class SQLiteTraceStore: TraceStore {
         private var rows: [Row] = []
         private var bytes: [UInt8] = []
 
-        init(_ db: Database) throws {
-            next = try (Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0) + 1
+        init(after lastRow: Int64) {
+            next = lastRow + 1
             rows.reserveCapacity(rowsPerInsert)
             bytes.reserveCapacity(rowsPerInsert * 1024)
         }
@@ -312,7 +302,7 @@ package final class SQLiteTraceStore: TraceStore {
     /// Writes a trace's row (facts, and where each of its documents is: a new row, gathered in `newRows`, or `row`
     /// updated in place so that its rowid stays what the index refers to) and notes the changes of its index terms;
     /// returns the rowid and the facts as encoded. `refs` is room for the references' text, reused trace after trace.
-    private static func writeTrace(_ db: Database, _ statements: TraceStatements, _ f: TraceFacts, key: TraceKey, row existing: Int64?,
+    private static func writeTrace(_ db: Database, _ f: TraceFacts, key: TraceKey, row existing: Int64?,
                                    documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange],
                                    newRows: inout NewTraceRows, references refs: inout [UInt8]) throws -> (Int64, [UInt8]) {
         let traceTime = key.epochSeconds
@@ -332,8 +322,9 @@ package final class SQLiteTraceStore: TraceStore {
         let encoded = TraceFactsCodec.encode(f)
         let row: Int64
         if let existing {
-            // The facts and references are bound where they are (not copied by SQLite) for the step.
-            let statement = statements.update
+            // The facts and references are bound where they are (not copied by SQLite) for the step. (Updates are
+            // rare, traces continued in a later commit: the statement is looked up when one is.)
+            let statement = try db.cachedStatement(sql: "UPDATE trace SET start = ?, end = ?, trace_time = ?, facts = ?, segments = ? WHERE rowid = ?")
             statement.bind(1, f.startTime)
             statement.bind(2, f.endTime)
             statement.bind(3, traceTime)

@@ -32,22 +32,23 @@ final class UnindexedTraces: Sendable {
     /// Whether any row may be unindexed.
     var mayHoldAny: Bool { state.withLock { $0.rows.map { !$0.isEmpty } ?? true } }
 
-    /// The unindexed rows as of the current write transaction's start (read from the database if need be): called at
-    /// the start of each write transaction that uses them, before it adds rows.
-    func rows(_ db: Database) throws -> [TraceKey: Int64] {
+    /// The unindexed rows as of the current write transaction's start (read from the database if need be), and the
+    /// table's last rowid then (new rows take the ones after it): called at the start of each write transaction that
+    /// uses them, before it adds rows.
+    func rows(_ db: Database) throws -> (rows: [TraceKey: Int64], lastRow: Int64) {
         let lastRow = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0
         let observe = state.withLock { s in
             defer { s.observing = true }
             return !s.observing
         }
         if observe { db.add(transactionObserver: CommitObserver(owner: self), extent: .databaseLifetime) }
-        if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return rows }
+        if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return (rows, lastRow) }
         let rows = try Self.stored(db)
         state.withLock { s in
             s.rows = rows
             s.lastRow = lastRow
         }
-        return rows
+        return (rows, lastRow)
     }
 
     /// The unindexed rows as the database (or a reader's snapshot of it) holds them: those above `through`. (A row
@@ -95,7 +96,7 @@ final class UnindexedTraces: Sendable {
 
     /// Writes every unindexed row's id, in a write transaction that has added no rows yet.
     func applyAll(_ db: Database) throws {
-        try apply(db, rows(db))
+        try apply(db, rows(db).rows)
     }
 
     /// Makes `through` no larger than the table's last rowid (after deletions), so that a row added later, which takes
