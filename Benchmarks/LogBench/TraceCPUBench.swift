@@ -11,8 +11,8 @@ struct TraceCPUBench: AsyncParsableCommand {
     @Option(help: "Segment documents (five per trace).") var segments = 100_000
     @Option(help: "Documents per store commit.") var batch = 2_000
     @Flag(help: "Only the store commits (to profile them alone).") var storeOnly = false
-    @Option(help: "Index-term changes journalled before a commit applies them (a large value leaves them all to one application at the end, timed alone).")
-    var journalLimit = 100_000
+    @Option(help: "Index entries gathered before a commit writes them (a large value leaves them all to one flush at the end, timed alone).")
+    var postingLimit = 100_000
 
     func run() async throws {
         print(MachineReference.line)
@@ -32,17 +32,17 @@ struct TraceCPUBench: AsyncParsableCommand {
         if !storeOnly { try phases(documents) }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-trace-cpu-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: journalLimit)
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), postingLimit: postingLimit)
         let pid = ProcessInfo.processInfo.processIdentifier
         let cpu0 = MetricBench.cpuSeconds(pid)
         let t0 = ContinuousClock.now
         for start in stride(from: 0, to: documents.count, by: batch) {
             try await store.append(Array(documents[start..<min(start + batch, documents.count)]), now: Int64(now) * 1000)
         }
-        // The index terms still journalled are part of the cost.
+        // The index entries still gathered are part of the cost.
         let t1 = ContinuousClock.now
         try await store.flushIndex()
-        print(String(format: "applying the index-term journal left at the end: %.0f ms", LoadGenerator.seconds(ContinuousClock.now - t1) * 1000))
+        print(String(format: "writing the index entries left at the end: %.0f ms", LoadGenerator.seconds(ContinuousClock.now - t1) * 1000))
         let s = LoadGenerator.seconds(ContinuousClock.now - t0)
         print(String(format: "store commits of %d documents: %.0f segments per second (%.1f µs each)", batch,
                      Double(documents.count) / s, s / Double(documents.count) * 1e6))

@@ -164,20 +164,35 @@ struct TraceStoreTests {
         }
     }
 
-    /// Index terms go through the journal: changes of several commits (a trace whose start moves earlier and that
-    /// gains a service) are applied in key order, the last change of a key winning; a store opened later applies
-    /// what an earlier one left journalled before it answers a filter; deleting traces leaves no term behind.
-    @Test func indexTermsGoThroughTheJournal() async throws {
+    /// The posting lists as stored: (term, bucket, entries) in key order.
+    static func postings(_ store: SQLiteTraceStore) async throws -> [(term: String, bucket: Int64, entries: [TracePostings.Entry])] {
+        try await store.database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT term, bucket, entries FROM trace_posting ORDER BY term, bucket, flush").map { row in
+                var entries: [TracePostings.Entry] = []
+                let blob: Data = row[2]
+                try blob.withUnsafeBytes { try TracePostings.decode($0, into: &entries) }
+                return (row[0], row[1], entries)
+            }
+        }
+    }
+
+    /// Commits journal their traces and the entries wait to be flushed; a store opened later (the earlier one's
+    /// gathered entries gone, as after a restart) makes the journalled traces' entries from their facts before it
+    /// answers a filter. A trace whose start moved earlier gets entries at its new start and the old ones are passed
+    /// over; a trace that only gains a term gets an entry for it alone; retention drops whole buckets.
+    @Test func indexTermsGoThroughThePostingJournal() async throws {
         try await withDirectory { dir in
             let first = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-            // A new store does not know what the journal holds, so its first commit would apply it: this looks first.
             try await first.flushIndex()
             try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
                                    now: Self.now * 1000)
+            try await first.flushIndex()
+            #expect(try await Self.postings(first).map { "\($0.term) \($0.bucket) \($0.entries.map(\.start))" }
+                    == ["a:shard=n:1 180000000 [1800000000.0]", "s:api 180000000 [1800000000.0]"])
             try await first.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)],
                                    now: Self.now * 1000)
-            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_term") == 0)
-            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_term_journal") == 2)
+            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_posting") == 2)
+            #expect(try await Self.count(first, "SELECT COUNT(*) FROM trace_posting_journal") == 1)
 
             let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
             for expression in ["annotation.shard = 1", #"service("late")"#, #"service("api") AND annotation.shard = 1"#] {
@@ -186,23 +201,58 @@ struct TraceStoreTests {
                 #expect(page.summaries.map(\.id) == [Self.trace], "\(expression)")
                 #expect(page.processed == 1)
             }
-            // Only the current terms, at the trace's current start: the first commit's were replaced.
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 3)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term WHERE start = 1799999999.5") == 3)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_posting_journal") == 0)
+            let rowid = try await Self.count(store, "SELECT rowid FROM trace")
+            let moved = TracePostings.Entry(start: 1799999999.5, trace: Int64(rowid))
+            #expect(try await Self.postings(store).filter { $0.bucket == 179999999 }.map { "\($0.term) \($0.entries == [moved])" }
+                    == ["a:shard=n:1 true", "s:api true", "s:late true"])
 
-            // Maintenance applies the journal without a query.
+            // Maintenance flushes without a query; a new service at the same start is the only new entry.
             try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"c000000000000001","name":"third","start_time":1800000000.2,"end_time":1800000000.4}"#)],
                                    now: Self.now * 1000)
             try await store.flushIndex()
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 4)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_posting_journal") == 0)
+            #expect(try await Self.postings(store).filter { $0.bucket == 179999999 }.map(\.term) == ["a:shard=n:1", "s:api", "s:late", "s:third"])
 
             try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"d000000000000001","name":"fourth","start_time":1800000000.2,"end_time":1800000000.4}"#)],
                                    now: Self.now * 1000)
             #expect(try await store.deleteTraces(before: Double(Self.now) + 10) == 1)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 0)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal") == 0)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_posting") == 0)
+            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_posting_journal") == 0)
+        }
+    }
+
+    /// Retention drops the buckets before the cut-off's: a trace that started there and is still running at the
+    /// cut-off stays, and so do its entries (made again from its facts).
+    @Test func retentionKeepsTheEntriesOfTracesThatStay() async throws {
+        try await withStore { store in
+            let long = "1-6b49d200-000000000000000000000001", short = "1-6b49d200-000000000000000000000002"
+            try await store.append([
+                Self.document(#"{"trace_id":"\#(long)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000100.0}"#),
+                Self.document(#"{"trace_id":"\#(short)","id":"a000000000000002","name":"api","start_time":1800000001.0,"end_time":1800000002.0}"#),
+            ], now: Self.now * 1000)
+            try await store.flushIndex()
+            #expect(try await store.deleteTraces(before: Double(Self.now) + 50) == 1)
+            let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 200, range: .traceID,
+                                                 filter: try FilterExpression.parse(#"service("api")"#), after: nil, limit: 10)
+            #expect(page.summaries.map(\.id) == [long])
+            #expect(try await Self.postings(store).map { "\($0.term) \($0.bucket) \($0.entries.count)" } == ["s:api 180000000 1"])
+        }
+    }
+
+    /// Posting lists keep their entries' starts and rowids exactly (whatever their sign or spacing); damaged bytes are
+    /// an error, never a shorter list.
+    @Test func postingListsRoundTrip() throws {
+        let entries = [(-5.25, 3), (0.0, 1), (1e-300, Int64.max), (1800000000.000001, 2), (1800000000.000001, 7), (1800000009.9, -4)]
+            .map { TracePostings.Entry(start: $0.0, trace: $0.1) }
+        let bytes = TracePostings.encode(entries)
+        var decoded: [TracePostings.Entry] = []
+        try bytes.withUnsafeBytes { try TracePostings.decode($0, into: &decoded) }
+        #expect(decoded == entries)
+        #expect(TracePostings.bucket(1800000009.999) == 180000000 && TracePostings.bucket(-0.5) == -1)
+        for damaged in [Array(bytes.dropLast()), bytes + [0], [UInt8(0x85)]] {
+            var out: [TracePostings.Entry] = []
+            #expect(throws: StorageError.self) { try damaged.withUnsafeBytes { try TracePostings.decode($0, into: &out) } }
         }
     }
 
@@ -229,30 +279,30 @@ struct TraceStoreTests {
         }
     }
 
-    /// A commit that brings the journal to its limit applies it, so the journal stays short without queries.
-    @Test func aLongJournalIsAppliedByTheCommitThatFillsIt() async throws {
+    /// A commit that brings the gathered entries to the store's limit writes them, so they stay few without queries.
+    @Test func theCommitThatReachesTheLimitWritesTheEntries() async throws {
         try await withDirectory { dir in
-            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), journalLimit: 3)
+            let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir), postingLimit: 3)
             try await store.flushIndex()
-            func terms() async throws -> (index: Int, journal: Int) {
-                (try await Self.count(store, "SELECT COUNT(*) FROM trace_term"),
-                 try await Self.count(store, "SELECT COUNT(*) FROM trace_term_journal"))
+            func rows() async throws -> (postings: Int, journal: Int) {
+                (try await Self.count(store, "SELECT COUNT(*) FROM trace_posting"),
+                 try await Self.count(store, "SELECT COUNT(*) FROM trace_posting_journal"))
             }
             try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"a000000000000001","name":"api","start_time":1800000000.0,"end_time":1800000001.0,"annotations":{"shard":1}}"#)],
                                    now: Self.now * 1000)
-            #expect(try await terms() == (0, 1))
+            #expect(try await rows() == (0, 1))
             try await store.append([Self.document(#"{"trace_id":"\#(Self.trace)","id":"b000000000000001","name":"late","start_time":1800000000.5,"end_time":1800000000.6}"#)],
                                    now: Self.now * 1000)
-            #expect(try await terms() == (3, 0))
+            #expect(try await rows() == (3, 0))
         }
     }
 
-    /// One application of a long journal (index rows are inserted many to a statement) writes exactly the terms the
-    /// traces have: every trace is found by each of its terms, and terms a later document replaced are gone.
-    @Test func aLongJournalIsAppliedRowForRow() async throws {
+    /// One flush of many traces (rows inserted many to a statement) writes a row per term and bucket holding exactly
+    /// the traces with that term: every trace is found by each of its terms, at its current start.
+    @Test func postingListsHoldEveryTraceOfTheirTerm() async throws {
         try await withStore { store in
             try await store.flushIndex()
-            // More than two statements' worth of rows, and a remainder.
+            // More than two statements' worth of traces, and a remainder.
             let n = 130
             func trace(_ i: Int) -> String { "1-6b49d200-" + String(repeating: "0", count: 20) + String(format: "%04x", i) }
             func id(_ i: Int, _ k: Int) -> String { String(format: "%012x%04x", i, k) }
@@ -260,26 +310,43 @@ struct TraceStoreTests {
                 try Self.document(#"{"trace_id":"\#(trace(i))","id":"\#(id(i, 1))","name":"svc\#(i % 3)","start_time":\#(1800000000.0 + Double(i) / 1000),"end_time":1800000001.0,"annotations":{"shard":\#(i % 7)}}"#)
             }
             try await store.append(first, now: Self.now * 1000)
-            // Every tenth trace gets an earlier segment: its terms move to the new start (old rows deleted, new inserted).
+            try await store.flushIndex()
+            // Every tenth trace gets an earlier segment: all its terms get entries at the new start, in the bucket before.
             let moved = Array(stride(from: 0, to: n, by: 10))
             try await store.append(try moved.map { i in
                 try Self.document(#"{"trace_id":"\#(trace(i))","id":"\#(id(i, 2))","name":"late","start_time":1799999999.5,"end_time":1800000000.5}"#)
             }, now: Self.now * 1000)
             try await store.flushIndex()
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term") == 2 * n + moved.count)
-            #expect(try await Self.count(store, "SELECT COUNT(*) FROM trace_term WHERE start <> 1799999999.5 AND trace IN (SELECT trace FROM trace_term WHERE start = 1799999999.5)") == 0)
-            func found(_ expression: String) async throws -> Set<String> {
-                let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
-                                                     filter: try FilterExpression.parse(expression), after: nil, limit: 1000)
-                return Set(page.summaries.map(\.id))
+            let postings = try await Self.postings(store)
+            let rowids = try await store.database.pool.read { db in
+                try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: "SELECT trace_id, rowid FROM trace").map { ($0[0] as String, $0[1] as Int64) })
+            }
+            func entries(_ term: String, _ bucket: Int64) -> [TracePostings.Entry] {
+                postings.filter { $0.term == term && $0.bucket == bucket }.flatMap(\.entries)
             }
             for shard in 0..<7 {
-                #expect(try await found("annotation.shard = \(shard)") == Set((0..<n).filter { $0 % 7 == shard }.map(trace)), "shard \(shard)")
+                let traces = (0..<n).filter { $0 % 7 == shard }
+                #expect(entries("a:shard=n:\(shard)", 180000000) == traces.map { TracePostings.Entry(start: 1800000000.0 + Double($0) / 1000, trace: rowids[trace($0)]!) })
+                #expect(entries("a:shard=n:\(shard)", 179999999) == traces.filter { $0 % 10 == 0 }.map { TracePostings.Entry(start: 1799999999.5, trace: rowids[trace($0)]!) }.sorted())
+            }
+            // Three services and seven shards in the later bucket; in the earlier one, the moved traces' three
+            // services, seven shards and "late".
+            let rowCount = 21
+            #expect(postings.count == rowCount)
+            func found(_ expression: String) async throws -> [String] {
+                let page = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                     filter: try FilterExpression.parse(expression), after: nil, limit: 1000)
+                return page.summaries.map(\.id)
+            }
+            // In order of start: the moved traces first.
+            func ordered(_ traces: [Int]) -> [String] { (traces.filter { $0 % 10 == 0 } + traces.filter { $0 % 10 != 0 }).map(trace) }
+            for shard in 0..<7 {
+                #expect(try await found("annotation.shard = \(shard)") == ordered((0..<n).filter { $0 % 7 == shard }), "shard \(shard)")
             }
             for k in 0..<3 {
-                #expect(try await found(#"service("svc\#(k)")"#) == Set((0..<n).filter { $0 % 3 == k }.map(trace)), "svc\(k)")
+                #expect(try await found(#"service("svc\#(k)") AND annotation.shard = 2"#) == ordered((0..<n).filter { $0 % 3 == k && $0 % 7 == 2 }), "svc\(k)")
             }
-            #expect(try await found(#"service("late")"#) == Set(moved.map(trace)))
+            #expect(try await found(#"service("late")"#) == moved.map(trace))
         }
     }
 
@@ -319,8 +386,9 @@ struct TraceStoreTests {
     }
 
     /// Index terms that named their trace by id (before migration v13), with changes still journalled in the old
-    /// form, are rebuilt from the traces' facts and name them by rowid; filters find the traces afterwards.
-    @Test func indexTermsAreRebuiltByRowid() async throws {
+    /// form, are rebuilt from the traces' facts, by rowid (v13) and then as posting lists (v17); filters find the
+    /// traces afterwards.
+    @Test func indexTermsAreRebuiltAsPostingLists() async throws {
         try await withDirectory { base in
             let current = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/current"))
             try await current.append([Self.document(Self.root)], now: Self.now * 1000)
@@ -343,10 +411,13 @@ struct TraceStoreTests {
             try old.close()
 
             let migrated = SQLiteTraceStore(database: try SkylensDatabase(directory: base + "/old"))
-            try await migrated.flushIndex()
-            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace_term_journal") == 0)
             let rowid = try await Self.count(migrated, "SELECT rowid FROM trace")
-            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace_term WHERE trace = \(rowid) AND start = 1800000000.0") == 5)
+            let entry = TracePostings.Entry(start: 1800000000.0, trace: Int64(rowid))
+            #expect(try await Self.postings(migrated).map { "\($0.term) \($0.bucket) \($0.entries == [entry])" } == [
+                "a:b=b:true 180000000 true", "a:customer=s:c42 180000000 true", "a:n=n:3 180000000 true",
+                "s:DynamoDB 180000000 true", "s:api 180000000 true",
+            ])
+            #expect(try await Self.count(migrated, "SELECT COUNT(*) FROM trace_posting WHERE flush = 0") == 5)
             for expression in [#"annotation.customer = "c42""#, "annotation.n = 3", #"service("DynamoDB") AND annotation.b = true"#] {
                 let page = try await migrated.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
                                                         filter: try FilterExpression.parse(expression), after: nil, limit: 10)

@@ -330,7 +330,7 @@ package final class SkylensDatabase: Sendable {
             while let row = try rows.next() {
                 let rowid: Int64 = row[0]
                 let facts = try SQLiteTraceStore.facts(row[1])
-                for term in SQLiteTraceStore.indexTerms(facts) { try insert.execute(arguments: [term, facts.startTime, rowid]) }
+                for term in TracePostings.terms(facts) { try insert.execute(arguments: [term, facts.startTime, rowid]) }
             }
             try db.execute(sql: """
                 DROP TABLE trace_term;
@@ -425,6 +425,44 @@ package final class SkylensDatabase: Sendable {
                 }
                 try insert.execute(arguments: [Data(packed), rowid])
             }
+        }
+        migrator.registerMigration("v17-trace-postings") { db in
+            // Index terms as posting lists: one row per term, ten-second bucket of trace starts and flush, listing
+            // the (start, rowid) of its traces, instead of one row per term and trace (a term common to every trace,
+            // a service's name, was a row per trace). Commits journal the rowids of the traces whose terms they
+            // added (TracePostings). The lists are made from each trace's facts, a bucket's traces at a time; their
+            // flush number is 0 (the journal's ids, which later flushes take, start at 1).
+            try db.execute(sql: """
+                DROP TABLE trace_term;
+                DROP TABLE trace_term_journal;
+                CREATE TABLE trace_posting (
+                    term TEXT NOT NULL,
+                    bucket INTEGER NOT NULL,
+                    flush INTEGER NOT NULL,
+                    entries BLOB NOT NULL,
+                    PRIMARY KEY (term, bucket, flush)
+                ) WITHOUT ROWID;
+                CREATE INDEX trace_posting_by_bucket ON trace_posting (bucket);
+                CREATE TABLE trace_posting_journal (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    traces BLOB NOT NULL
+                );
+                """)
+            var postings: [TracePostings.Posting] = []
+            var bucket: Int64?
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowid, start, facts FROM trace ORDER BY start")
+            while let row = try rows.next() {
+                let rowid: Int64 = row[0], start: Double = row[1]
+                // Written when a bucket ends (each bucket's lists in one write, so that (term, bucket, 0) is one row).
+                if TracePostings.bucket(start) != bucket, postings.count >= 100_000 {
+                    try TracePostings.write(db, postings, flush: 0)
+                    postings.removeAll(keepingCapacity: true)
+                }
+                bucket = TracePostings.bucket(start)
+                let facts = try SQLiteTraceStore.facts(row[2])
+                for term in TracePostings.terms(facts) { postings.append((term, TracePostings.Entry(start: facts.startTime, trace: rowid))) }
+            }
+            try TracePostings.write(db, postings, flush: 0)
         }
         return migrator
     }

@@ -65,11 +65,19 @@ extension Statement {
         }
     }
 
-    /// The current row of a stepped statement; text is valid only while `firstRow`'s closure runs.
+    /// The current row of a stepped statement; text and blobs are valid only while `firstRow`'s closure runs.
     struct Columns {
         let handle: SQLiteStatement
 
         func int64(_ i: Int32) -> Int64 { sqlite3_column_int64(handle, i) }
+
+        func double(_ i: Int32) -> Double { sqlite3_column_double(handle, i) }
+
+        /// A blob's bytes, valid only while `firstRow`'s closure runs.
+        func blob(_ i: Int32) -> UnsafeRawBufferPointer {
+            guard let p = sqlite3_column_blob(handle, i) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+            return UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(handle, i)))
+        }
 
         func text(_ i: Int32) -> UnsafeRawBufferPointer {
             guard let p = sqlite3_column_text(handle, i) else { return UnsafeRawBufferPointer(start: nil, count: 0) }

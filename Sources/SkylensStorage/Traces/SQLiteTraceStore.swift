@@ -10,28 +10,28 @@ import SkylensCore
 /// of candidate traces only, never documents. The service map is a table of per-minute counts and latency
 /// histograms per service and per edge, changed by each trace's difference in the same commit.
 ///
-/// Index terms go through a journal: each commit appends its term changes as one `trace_term_journal` row, and the
-/// journal is applied to `trace_term` in key order (every second by the maintenance loop, within a commit once it
-/// holds `journalLimit` changes, and before any query or deletion that needs the index), so that each index page
-/// is written once per application instead of once per commit. The id index (`trace_by_id`) is deferred alike: a new
-/// trace's row is found by its id in ``UnindexedTraces`` until the ids gathered there are written in key order (with
-/// the journal by the maintenance loop, by the commit that brings them to `unindexedLimit`, and before retention).
+/// Index terms are posting lists (``TracePostings``): a commit journals which traces it gave new terms, and their
+/// entries are written a term and ten-second bucket to a row (every second by the maintenance loop, within a commit
+/// once `postingLimit` entries are gathered, and before any summary that narrows by terms). The id index
+/// (`trace_by_id`) is deferred alike: a new trace's row is found by its id in ``UnindexedTraces`` until the ids
+/// gathered there are written in key order (with the postings by the maintenance loop, by the commit that brings them
+/// to `unindexedLimit`, and before retention).
 package final class SQLiteTraceStore: TraceStore {
     package let database: SkylensDatabase
     /// Recently written traces, so a trace's next document does not read its earlier ones back from blocks.
     private let cache = LockedState(TraceCache(capacity: 20_000))
-    /// Term changes journalled since the journal was last applied (nil: unknown, as at start-up).
-    private let journalled = LockedState<Int?>(nil)
-    /// Journalled term changes beyond which a commit applies the journal itself.
-    let journalLimit: Int
+    /// Index entries of committed traces not yet in `trace_posting`.
+    private let postings = TracePostings()
+    /// Gathered index entries beyond which a commit writes them itself.
+    let postingLimit: Int
     /// Trace rows not yet in `trace_by_id`.
     private let unindexed = UnindexedTraces()
     /// Unindexed traces beyond which a commit writes their ids to `trace_by_id` itself.
     let unindexedLimit: Int
 
-    package init(database: SkylensDatabase, journalLimit: Int = 100_000, unindexedLimit: Int = 50_000) {
+    package init(database: SkylensDatabase, postingLimit: Int = 100_000, unindexedLimit: Int = 50_000) {
         self.database = database
-        self.journalLimit = journalLimit
+        self.postingLimit = postingLimit
         self.unindexedLimit = unindexedLimit
     }
 
@@ -83,7 +83,7 @@ package final class SQLiteTraceStore: TraceStore {
     package func append(_ documents: [SegmentDocument], now: Int64) async throws {
         guard !documents.isEmpty else { return }
         let cache = self.cache
-        let written = try await journalling { try await write(documents, now: now, cache: cache) }
+        let written = try await write(documents, now: now, cache: cache)
         cache.withLock { c in for (key, t) in written { c.put(key, t) } }
     }
 
@@ -184,7 +184,8 @@ package final class SQLiteTraceStore: TraceStore {
             var graph = ServiceGraphDelta()
             var written: [(key: TraceKey, trace: CachedTrace)] = []
             written.reserveCapacity(order.count)
-            var termChanges: [TermChange] = []
+            var posted: [TracePostings.Posting] = []
+            var postedTraces: [Int64] = []
             var added: [(key: TraceKey, row: Int64)] = []
             var newRows = NewTraceRows(after: lastRow)
             var references: [UInt8] = []
@@ -208,14 +209,15 @@ package final class SQLiteTraceStore: TraceStore {
                 graph.add(facts.graph, sign: 1)
                 if let beforeFacts { graph.add(beforeFacts.graph, sign: -1) }
                 let (row, encoded) = try Self.writeTrace(db, facts, key: key, row: before?.row, documents: docs,
-                                                         previous: beforeFacts, termChanges: &termChanges, newRows: &newRows,
-                                                         references: &references)
+                                                         previous: beforeFacts, postings: &posted, postedTraces: &postedTraces,
+                                                         newRows: &newRows, references: &references)
                 if before == nil { added.append((key, row)) }
                 written.append((key, CachedTrace(row: row, documents: docs, facts: encoded)))
             }
             try newRows.insert(db)
             try Self.applyGraph(db, graph.changedRows)
-            try self.journal(db, termChanges)
+            try self.postings.add(db, posted, traces: postedTraces)
+            if self.postings.count >= postingLimit { try self.postings.flush(db) }
             if self.unindexed.add(added) >= unindexedLimit { try self.unindexed.apply(db, unindexedRows) }
             return written
         }
@@ -300,11 +302,13 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     /// Writes a trace's row (facts, and where each of its documents is: a new row, gathered in `newRows`, or `row`
-    /// updated in place so that its rowid stays what the index refers to) and notes the changes of its index terms;
-    /// returns the rowid and the facts as encoded. `refs` is room for the references' text, reused trace after trace.
+    /// updated in place so that its rowid stays what the index refers to) and the index entries of its new terms
+    /// (its rowid in `postedTraces` when there are any); returns the rowid and the facts as encoded. `refs` is room for
+    /// the references' text, reused trace after trace.
     private static func writeTrace(_ db: Database, _ f: TraceFacts, key: TraceKey, row existing: Int64?,
-                                   documents: [Document], previous: TraceFacts?, termChanges: inout [TermChange],
-                                   newRows: inout NewTraceRows, references refs: inout [UInt8]) throws -> (Int64, [UInt8]) {
+                                   documents: [Document], previous: TraceFacts?, postings: inout [TracePostings.Posting],
+                                   postedTraces: inout [Int64], newRows: inout NewTraceRows,
+                                   references refs: inout [UInt8]) throws -> (Int64, [UInt8]) {
         let traceTime = key.epochSeconds
         // The references' text, `id:inProgress:block:position` joined by `;`, written as bytes.
         refs.removeAll(keepingCapacity: true)
@@ -341,14 +345,16 @@ package final class SQLiteTraceStore: TraceStore {
         } else {
             row = try newRows.add(db, start: f.startTime, end: f.endTime, traceTime: traceTime, facts: encoded, references: refs, id: f.id)
         }
-        // Index terms change only when they (or the trace's start, which they carry) changed.
-        let terms = indexTerms(f)
-        if let previous {
-            let old = indexTerms(previous)
-            if previous.startTime == f.startTime, old == terms { return (row, encoded) }
-            for t in old { termChanges.append(TermChange(insert: false, term: t, start: previous.startTime, trace: row)) }
+        // A trace needs entries for the terms it did not have, or all of them when its start (which they carry)
+        // moved; the entries it had stay, passed over by readers.
+        var terms = TracePostings.terms(f)
+        if let previous, previous.startTime == f.startTime {
+            let old = TracePostings.terms(previous)
+            terms.removeAll { old.contains($0) }
         }
-        for t in terms { termChanges.append(TermChange(insert: true, term: t, start: f.startTime, trace: row)) }
+        guard !terms.isEmpty else { return (row, encoded) }
+        for t in terms { postings.append((t, TracePostings.Entry(start: f.startTime, trace: row))) }
+        postedTraces.append(row)
         return (row, encoded)
     }
 
@@ -369,91 +375,7 @@ package final class SQLiteTraceStore: TraceStore {
         }
     }
 
-    // MARK: The index-term journal
-
-    /// One index term added to, or removed from, `trace_term`.
-    struct TermChange: Equatable {
-        var insert: Bool
-        var term: String
-        var start: Double
-        /// The trace's rowid.
-        var trace: Int64
-    }
-
-    /// Appends a commit's term changes to the journal (as one row), and applies the journal once it is long.
-    ///
-    /// A row lists its distinct terms once (count, then each string), then its changes (count, then each one's
-    /// insert flag, term number, start and trace rowid), in the facts codec's varints, strings and doubles.
-    private func journal(_ db: Database, _ changes: [TermChange]) throws {
-        guard !changes.isEmpty else { return }
-        var terms = Numbering<String>()
-        let numbers = changes.map { terms.number($0.term) }
-        var w = TraceFactsCodec.Output(capacity: terms.count * 24 + changes.count * 16)
-        w.count(terms.count)
-        for t in terms.values { w.string(t) }
-        w.count(changes.count)
-        for (c, number) in zip(changes, numbers) {
-            w.bool(c.insert)
-            w.count(number)
-            w.double(c.start)
-            w.signed(c.trace)
-        }
-        try db.cachedStatement(sql: "INSERT INTO trace_term_journal (changes) VALUES (?)").execute(arguments: [w.withBytes { Data($0) }])
-        // Counted inside the transaction: the writer runs one at a time, so the count follows the journal's order.
-        let total = journalled.withLock { n -> Int? in
-            n = n.map { $0 + changes.count }
-            return n
-        }
-        if total ?? journalLimit >= journalLimit { try applyTermJournal(db) }
-    }
-
-    /// A journalled change as applied: its term is a number into the application's list of distinct terms.
-    private struct JournalledChange {
-        var insert: Bool
-        var term: Int
-        var start: Double
-        var trace: Int64
-    }
-
-    /// Applies every journalled term change to `trace_term`, in key order (the last change of a key wins), and
-    /// empties the journal.
-    private func applyTermJournal(_ db: Database) throws {
-        var numbering = Numbering<String>()
-        var changes: [JournalledChange] = []
-        var lastID: Int64?
-        let rows = try Row.fetchCursor(db, sql: "SELECT id, changes FROM trace_term_journal ORDER BY id")
-        while let row = try rows.next() {
-            lastID = row[0]
-            let blob: Data = row[1]
-            try blob.withUnsafeBytes { try Self.readJournalRow($0, terms: &numbering, into: &changes) }
-        }
-        let terms = numbering.values
-        if let lastID {
-            // In SQLite's key order: terms by their bytes (BINARY collation, not Swift's Unicode order), each distinct
-            // term compared once to rank it, then changes by rank, start and rowid.
-            let byBytes = terms.indices.sorted { Self.compareBytes(terms[$0], terms[$1]) < 0 }
-            var rank = [Int](repeating: 0, count: terms.count)
-            for (r, t) in byBytes.enumerated() { rank[t] = r }
-            // Each change's sort key held with it (sorting indices read three arrays for every comparison).
-            var keys = changes.indices.map { i in (rank: rank[changes[i].term], start: changes[i].start, trace: changes[i].trace, arrival: i) }
-            keys.sort { ($0.rank, $0.start, $0.trace, $0.arrival) < ($1.rank, $1.start, $1.trace, $1.arrival) }
-            let order = keys.map(\.arrival)
-            // Only the last change of each key counts.
-            var inserts: [JournalledChange] = [], deletes: [JournalledChange] = []
-            inserts.reserveCapacity(order.count)
-            for (k, i) in order.enumerated() {
-                let c = changes[i]
-                if k + 1 < order.count {
-                    let next = changes[order[k + 1]]
-                    if next.term == c.term, next.start == c.start, next.trace == c.trace { continue }
-                }
-                if c.insert { inserts.append(c) } else { deletes.append(c) }
-            }
-            try Self.writeTerms(db, inserts: inserts, deletes: deletes, terms: terms)
-            try db.cachedStatement(sql: "DELETE FROM trace_term_journal WHERE id <= ?").execute(arguments: [lastID])
-        }
-        journalled.withLock { $0 = 0 }
-    }
+    // MARK: Deferred index writes
 
     /// Rows inserted by one statement when deferred index changes are written (SQLite's per-statement cost is then
     /// paid once for many rows).
@@ -491,36 +413,6 @@ package final class SQLiteTraceStore: TraceStore {
         one.clearBindings()
     }
 
-    /// Inserts and deletes index rows (each key at most once, so their order does not matter); `terms` are the
-    /// changes' term texts, bound in place (their bytes laid end to end in one buffer that outlives every step).
-    private static func writeTerms(_ db: Database, inserts: [JournalledChange], deletes: [JournalledChange], terms: [String]) throws {
-        var text: [UInt8] = []
-        var ends: [Int] = []
-        ends.reserveCapacity(terms.count)
-        for t in terms {
-            text.append(contentsOf: t.utf8)
-            ends.append(text.count)
-        }
-        let delete = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
-        try text.withUnsafeBytes { bytes in
-            // The statements keep no pointer into `text` past this scope (insertRows clears its own).
-            defer { delete.clearBindings() }
-            func bind(_ statement: Statement, _ c: JournalledChange, at first: Int32) {
-                let start = c.term == 0 ? 0 : ends[c.term - 1]
-                statement.bind(first, staticText: UnsafeRawBufferPointer(rebasing: bytes[start..<ends[c.term]]))
-                statement.bind(first + 1, c.start)
-                statement.bind(first + 2, c.trace)
-            }
-            try insertRows(db, into: "trace_term (term, start, trace)", count: inserts.count, columns: 3) { statement, i, first in
-                bind(statement, inserts[i], at: first)
-            }
-            for c in deletes {
-                bind(delete, c, at: 1)
-                try delete.step(db)
-            }
-        }
-    }
-
     /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
     /// Native strings are compared in place (`withUTF8` would take mutable copies); any other string goes through its
     /// UTF-8 view.
@@ -537,46 +429,14 @@ package final class SQLiteTraceStore: TraceStore {
         return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
-    /// A journal row's changes, appended to `changes`; its terms numbered in `terms` (each distinct one once).
-    private static func readJournalRow(_ buffer: UnsafeRawBufferPointer, terms: inout Numbering<String>,
-                                       into changes: inout [JournalledChange]) throws(StorageError) {
-        let r = TraceFactsCodec.Reader(bytes: buffer)
-        var local: [Int] = []
-        for _ in 0..<(try r.count()) { local.append(terms.number(try r.string())) }
-        for _ in 0..<(try r.count()) {
-            let insert = try r.bool(), term = try r.count(), start = try r.double(), trace = try r.signed()
-            guard term < local.count else { throw StorageError(.corrupt, "index journal: term \(term) of \(local.count)") }
-            changes.append(JournalledChange(insert: insert, term: local[term], start: start, trace: trace))
-        }
-        guard r.position == buffer.count else { throw StorageError(.corrupt, "index journal: bytes after the last change") }
-    }
-
-    /// Applies the journal if it may hold changes, and writes the ids of unindexed traces: one transaction (one
+    /// Writes the gathered index entries and the ids of unindexed traces, if there may be any: one transaction (one
     /// commit to sync) for both.
     package func flushIndex() async throws {
-        let journal = journalled.withLock { $0 } != 0, ids = unindexed.mayHoldAny
-        guard journal || ids else { return }
-        try await journalling {
-            try await database.pool.write { db in
-                if journal { try self.applyTermJournal(db) }
-                if ids { try self.unindexed.applyAll(db) }
-            }
-        }
-    }
-
-    /// Applies the journal in a transaction of its own.
-    private func applyTermJournal() async throws {
-        try await journalling { try await database.pool.write { db in try self.applyTermJournal(db) } }
-    }
-
-    /// Runs a write that may append to or apply the journal: if it fails, the transaction rolled back what the count
-    /// followed, so the count is forgotten and the next call looks at the journal itself.
-    private func journalling<T>(_ write: () async throws -> T) async throws -> T {
-        do {
-            return try await write()
-        } catch {
-            journalled.withLock { $0 = nil }
-            throw error
+        let posts = postings.mayHoldAny, ids = unindexed.mayHoldAny
+        guard posts || ids else { return }
+        try await database.pool.write { db in
+            if posts { try self.postings.flush(db) }
+            if ids { try self.unindexed.applyAll(db) }
         }
     }
 
@@ -587,22 +447,6 @@ package final class SQLiteTraceStore: TraceStore {
             guard p.count == 4, let block = Int64(p[2]), let position = Int(p[3]) else { return nil }
             return (String(p[0]), p[1] == "1", block, position)
         }
-    }
-
-    /// A trace's index terms, each once: each annotation value (typed) and each service name, in the order of the
-    /// facts (so that unchanged facts give an equal list).
-    static func indexTerms(_ f: TraceFacts) -> [String] {
-        var terms: [String] = []
-        terms.reserveCapacity(f.annotations.count + f.services.count)
-        for a in f.annotations {
-            let t = term(.annotation(key: a.key, value: a.value))
-            if !terms.contains(t) { terms.append(t) }
-        }
-        for s in f.services {
-            let t = term(.service(name: s.id.name))
-            if !terms.contains(t) { terms.append(t) }
-        }
-        return terms
     }
 
     /// Adds a commit's service-map changes to `service_stat` (statements prepared once per connection: a commit
@@ -754,54 +598,66 @@ package final class SQLiteTraceStore: TraceStore {
 
     package func summaries(start: Double, end: Double, range: TraceTimeRange, filter: FilterExpression?, after token: String?,
                            limit: Int) async throws -> TraceSummaryPage {
-        let terms = filter?.indexTerms ?? []
+        let terms = filter?.indexTerms.map(TracePostings.term) ?? []
         // Resume after the last trace of the previous page: (start, rowid).
         let (afterStart, afterRow) = Self.position(token)
-        // The index must hold every trace committed so far: terms still in the journal are applied first.
-        if !terms.isEmpty,
-           try await database.pool.read({ try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM trace_term_journal)") ?? false }) {
-            try await applyTermJournal()
+        // The index must hold every trace committed so far: entries gathered or journalled are written first.
+        if !terms.isEmpty {
+            let journalled = try await database.pool.read {
+                try Bool.fetchOne($0, sql: "SELECT EXISTS (SELECT 1 FROM trace_posting_journal)") ?? false
+            }
+            if journalled || postings.mayHoldAny { try await database.pool.write { db in try self.postings.flush(db) } }
         }
         // Traces are read in order of their start; the range type then decides which count. A trace that started
         // before the window can still have events or an id time in it: those are looked for up to an hour back.
-        let lower = range == .service ? start : start - 3600, upper = end
+        let lower = max(range == .service ? start : start - 3600, afterStart), upper = end
         return try await database.pool.read { db in
-            var sql: String
-            var arguments: StatementArguments
-            if let first = terms.first {
-                sql = "SELECT t.rowid, t.start, t.end, t.trace_time, t.facts FROM trace_term x JOIN trace t ON t.rowid = x.trace WHERE x.term = ? AND x.start >= ? AND x.start <= ?"
-                arguments = [Self.term(first), max(lower, afterStart), upper]
-                for other in terms.dropFirst() {
-                    sql += " AND EXISTS (SELECT 1 FROM trace_term y WHERE y.term = ? AND y.start = x.start AND y.trace = x.trace)"
-                    arguments += [Self.term(other)]
-                }
-                sql += " ORDER BY x.start, x.trace"
-            } else {
-                sql = "SELECT t.rowid, t.start, t.end, t.trace_time, t.facts FROM trace t WHERE t.start >= ? AND t.start <= ? ORDER BY t.start, t.rowid"
-                arguments = [max(lower, afterStart), upper]
-            }
             var page = TraceSummaryPage(summaries: [], processed: 0, nextToken: nil)
             var lastRow: Int64 = 0
-            let cursor = try Row.fetchCursor(db, sql: sql, arguments: arguments)
-            while let row = try cursor.next() {
-                let traceRow: Int64 = row[0], traceStart: Double = row[1], traceEnd: Double = row[2], traceTime: Int64 = row[3]
-                if traceStart < afterStart || (traceStart == afterStart && traceRow <= afterRow) { continue }
+            /// Takes one trace into the page; false once the page is full.
+            func take(row traceRow: Int64, start traceStart: Double, end traceEnd: Double, traceTime: Int64,
+                      facts blob: UnsafeRawBufferPointer) throws -> Bool {
+                if traceStart < afterStart || (traceStart == afterStart && traceRow <= afterRow) { return true }
                 let inRange: Bool = switch range {
                 case .traceID: Double(traceTime) >= start && Double(traceTime) <= end
                 case .event: traceEnd >= start && traceStart <= end
                 case .service: traceStart >= start && traceStart <= end
                 }
-                guard inRange else { continue }
+                guard inRange else { return true }
                 page.processed += 1
-                let facts = try Self.facts(row[4] as Data)
-                guard filter?.matches(facts) ?? true else { continue }
+                let facts = try TraceFactsCodec.decode(blob)
+                guard filter?.matches(facts) ?? true else { return true }
                 if page.summaries.count == limit {
                     page.nextToken = "\(page.summaries[page.summaries.count - 1].startTime)|\(lastRow)"
                     page.processed -= 1
-                    break
+                    return false
                 }
                 page.summaries.append(facts)
                 lastRow = traceRow
+                return true
+            }
+            if terms.isEmpty {
+                let cursor = try Row.fetchCursor(db, sql: "SELECT rowid, start, end, trace_time, facts FROM trace WHERE start >= ? AND start <= ? ORDER BY start, rowid",
+                                                 arguments: [lower, upper])
+                while let row = try cursor.next() {
+                    let facts: Data = row[4]
+                    guard try facts.withUnsafeBytes({ try take(row: row[0], start: row[1], end: row[2], traceTime: row[3], facts: $0) }) else { break }
+                }
+                return page
+            }
+            // Candidates listed under every term of the expression's top-level ANDs, checked against their rows (an
+            // entry left from an earlier start, or of a deleted trace, is passed over).
+            let select = try db.cachedStatement(sql: "SELECT end, trace_time, facts FROM trace WHERE rowid = ? AND start = ?")
+            try TracePostings.forEachBucket(db, terms: terms, from: TracePostings.bucket(lower), through: TracePostings.bucket(upper)) { candidates in
+                for c in candidates where c.start >= lower && c.start <= upper {
+                    select.bind(1, c.trace)
+                    select.bind(2, c.start)
+                    let more = try select.firstRow(db) { row in
+                        try take(row: c.trace, start: c.start, end: row.double(0), traceTime: row.int64(1), facts: row.blob(2))
+                    }
+                    if more == false { return false }
+                }
+                return true
             }
             return page
         }
@@ -812,13 +668,6 @@ package final class SQLiteTraceStore: TraceStore {
         guard let token, let bar = token.firstIndex(of: "|"), let s = Double(token[..<bar]),
               let row = Int64(token[token.index(after: bar)...]) else { return (-Double.infinity, 0) }
         return (s, row)
-    }
-
-    static func term(_ t: TraceIndexTerm) -> String {
-        switch t {
-        case .annotation(let key, let value): "a:" + key + "=" + value.indexKey
-        case .service(let name): "s:" + name
-        }
     }
 
     package func serviceGraph(start: Double, end: Double) async throws -> [ServiceGraphRow] {
@@ -891,27 +740,23 @@ package final class SQLiteTraceStore: TraceStore {
     }
 
     package func deleteTraces(before: Double) async throws -> Int {
-        // The sweep applies the journal first.
-        let deleted = try await journalling { try await deleteRows(before: before) }
+        let deleted = try await deleteRows(before: before)
         if deleted > 0 { cache.withLock { $0 = TraceCache(capacity: $0.capacity) } }
         return deleted
     }
 
     private func deleteRows(before: Double) async throws -> Int {
         try await database.pool.write { db -> Int in
-            // Deleting a trace deletes its terms and its id from the indexes: the deferred changes go first.
-            try self.applyTermJournal(db)
+            // Deleting a trace deletes its id from the id index, and its buckets of index entries: the deferred ids
+            // and entries go first.
             try self.unindexed.applyAll(db)
+            try self.postings.flush(db)
             // A trace ends after it starts: those with start < cut-off, through trace_by_start, hold every one to go.
-            let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id, facts FROM trace WHERE start < ? AND end < ?",
+            let rows = try Row.fetchAll(db, sql: "SELECT rowid, trace_id FROM trace WHERE start < ? AND end < ?",
                                         arguments: [before, before])
-            let deleteTerm = try db.cachedStatement(sql: "DELETE FROM trace_term WHERE term = ? AND start = ? AND trace = ?")
             let deleteID = try db.cachedStatement(sql: "DELETE FROM trace_by_id WHERE id = ?")
             for row in rows {
                 let rowid: Int64 = row[0], id: String = row[1]
-                if let facts = try? Self.facts(row[2]) {
-                    for t in Self.indexTerms(facts) { try deleteTerm.execute(arguments: [t, facts.startTime, rowid]) }
-                }
                 if let key = TraceKey(id) {
                     key.bind(deleteID, at: 1)
                     try deleteID.step(db)
@@ -919,6 +764,13 @@ package final class SQLiteTraceStore: TraceStore {
                 try db.execute(sql: "DELETE FROM trace_alias WHERE root_trace_id = ?", arguments: [id])
                 try db.execute(sql: "DELETE FROM trace WHERE rowid = ?", arguments: [rowid])
             }
+            // Posting lists go by whole buckets, those of starts before the cut-off's bucket. Traces kept that start
+            // there (still running at the cut-off) are journalled again, their entries made from their facts.
+            let cut = TracePostings.bucket(before)
+            try db.execute(sql: "DELETE FROM trace_posting WHERE bucket < ?", arguments: [cut])
+            let kept = try Int64.fetchAll(db, sql: "SELECT rowid FROM trace WHERE start < ?", arguments: [Double(cut) * TracePostings.bucketSeconds])
+            try self.postings.add(db, TracePostings.postings(db, traces: kept), traces: kept)
+            try self.postings.flush(db)
             // New rows take the rowid after the largest left: every row up to that one is indexed.
             try UnindexedTraces.keepThroughBelowNewRows(db)
             // Blocks hold the documents of many traces: one goes once it is older than retention by the longest a

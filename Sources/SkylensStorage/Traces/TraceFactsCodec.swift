@@ -184,7 +184,8 @@ package enum TraceFactsCodec {
         /// A zig-zag varint.
         mutating func signed(_ n: Int64) { unsigned(Varint.zigZag(n)) }
 
-        private mutating func unsigned(_ value: UInt64) {
+        /// An unsigned LEB128 varint.
+        mutating func unsigned(_ value: UInt64) {
             reserve(10)
             let base = self.base
             var length = self.length
