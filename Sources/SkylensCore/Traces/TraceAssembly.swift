@@ -167,7 +167,11 @@ package struct SubsegmentMergeAdjuster: TraceAdjuster {
     package init() {}
     package func adjust(_ trace: inout AssembledTrace) {
         guard trace.segments.contains(where: \.isSubsegment) || !trace.orphans.isEmpty else { return }
-        var pending = trace.segments.filter(\.isSubsegment) + trace.orphans
+        // (One array made to size: a filtered array grew as it was filled, and joining the orphans made another.)
+        var pending: [Segment] = []
+        pending.reserveCapacity(trace.segments.count + trace.orphans.count)
+        for s in trace.segments where s.isSubsegment { pending.append(s) }
+        pending.append(contentsOf: trace.orphans)
         trace.segments.removeAll(where: \.isSubsegment)
         var progressed = true
         while progressed, !pending.isEmpty {

@@ -235,8 +235,30 @@ package final class TracePostings: Sendable {
     /// A term's text: `a:<key>=<typed value>` for an annotation, `s:<name>` for a service.
     static func term(_ t: TraceIndexTerm) -> String {
         switch t {
-        case .annotation(let key, let value): "a:" + key + "=" + value.indexKey
+        case .annotation(let key, .string(let s)): joined("a:", key, "=s:", s)
+        case .annotation(let key, let value): joined("a:", key, "=", value.indexKey)
         case .service(let name): "s:" + name
+        }
+    }
+
+    /// `a + b + c + d` in one allocation at most (each `+` made a string of its own, on the heap beyond 15 bytes).
+    private static func joined(_ a: StaticString, _ b: String, _ c: StaticString, _ d: String) -> String {
+        var b = b, d = d
+        return b.withUTF8 { b in
+            d.withUTF8 { d in
+                String(unsafeUninitializedCapacity: a.utf8CodeUnitCount + b.count + c.utf8CodeUnitCount + d.count) { out in
+                    var n = 0
+                    func put(_ part: UnsafeBufferPointer<UInt8>) {
+                        _ = UnsafeMutableBufferPointer(rebasing: out[n...]).initialize(fromContentsOf: part)
+                        n += part.count
+                    }
+                    put(UnsafeBufferPointer(start: a.utf8Start, count: a.utf8CodeUnitCount))
+                    put(b)
+                    put(UnsafeBufferPointer(start: c.utf8Start, count: c.utf8CodeUnitCount))
+                    put(d)
+                    return n
+                }
+            }
         }
     }
 
