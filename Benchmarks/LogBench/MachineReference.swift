@@ -29,4 +29,23 @@ enum MachineReference {
     static var line: String {
         "machine reference: \(String(format: "%.1f", milliseconds())) ms to sort 200,000 numbers (best of three, just before the run; compare runs only at similar references)"
     }
+
+    /// The machine's CPU time so far (all CPUs, in clock ticks) and how much of it the hypervisor took for other guests
+    /// ("steal", /proc/stat), or nil where there is no /proc/stat.
+    static func cpuTicks() -> (total: Double, steal: Double)? {
+        guard let text = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let first = text.split(separator: "\n").first, first.hasPrefix("cpu ") else { return nil }
+        // user nice system idle iowait irq softirq steal (guest times are counted in user already).
+        let fields = first.split(separator: " ").dropFirst().prefix(8).compactMap { Double($0) }
+        guard fields.count == 8 else { return nil }
+        return (fields.reduce(0, +), fields[7])
+    }
+
+    /// The line a benchmark prints after its run: the share of the machine's CPU time stolen since `start` (a virtual
+    /// machine's CPUs run slower, and figures per CPU-second drop, while other guests take its host's time).
+    static func stealLine(since start: (total: Double, steal: Double)?) -> String? {
+        guard let start, let end = cpuTicks(), end.total > start.total else { return nil }
+        return String(format: "machine: %.1f%% of the CPUs' time taken by the hypervisor for other guests (steal) during the run",
+                      (end.steal - start.steal) / (end.total - start.total) * 100)
+    }
 }

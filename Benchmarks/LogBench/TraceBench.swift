@@ -34,6 +34,7 @@ struct TraceBench: AsyncParsableCommand {
         print(MachineReference.line)
         let baseline = try await health()
         let cpu0 = serverPid.flatMap(MetricBench.cpuSeconds)
+        let ticks0 = MachineReference.cpuTicks()
         let t0 = ContinuousClock.now
         var sent = 0, bytes = 0
         for i in 0..<traces {
@@ -75,6 +76,7 @@ struct TraceBench: AsyncParsableCommand {
             print(String(format: "X-Ray UDP ingest: the collector used %.2f CPU-seconds = %.0f segments per CPU-second",
                          cpu1 - cpu0, Double(stored) / (cpu1 - cpu0)))
         }
+        if let steal = MachineReference.stealLine(since: ticks0) { print(steal) }
 
         // Summaries: one customer's traces (1 in 1,000) among everything just stored, first page, five runs; then one whose
         // traces all have a fault in payments (every 50th trace faults), through a service() { } term as well.
