@@ -302,8 +302,9 @@ struct TraceStoreTests {
     @Test func postingListsHoldEveryTraceOfTheirTerm() async throws {
         try await withStore { store in
             try await store.flushIndex()
-            // More than two statements' worth of traces, and a remainder.
-            let n = 130
+            // More than two statements' worth of traces, and a remainder; each service's more than a bucket's
+            // candidates that are checked on their facts alone (`TracePostings.intersectAbove`).
+            let n = 310
             func trace(_ i: Int) -> String { "1-6b49d200-" + String(repeating: "0", count: 20) + String(format: "%04x", i) }
             func id(_ i: Int, _ k: Int) -> String { String(format: "%012x%04x", i, k) }
             let first = try (0..<n).map { i in
@@ -311,6 +312,13 @@ struct TraceStoreTests {
             }
             try await store.append(first, now: Self.now * 1000)
             try await store.flushIndex()
+            // A service's candidates are narrowed to those the shard's list holds before any trace is read.
+            let narrowed = try await store.summaries(start: Double(Self.now) - 10, end: Double(Self.now) + 10, range: .traceID,
+                                                     filter: try FilterExpression.parse(#"service("svc1") AND annotation.shard = 2"#),
+                                                     after: nil, limit: 1000)
+            let expected = (0..<n).filter { $0 % 3 == 1 && $0 % 7 == 2 }.map(trace)
+            #expect(narrowed.summaries.map(\.id) == expected)
+            #expect(narrowed.processed == expected.count)
             // Every tenth trace gets an earlier segment: all its terms get entries at the new start, in the bucket before.
             let moved = Array(stride(from: 0, to: n, by: 10))
             try await store.append(try moved.map { i in

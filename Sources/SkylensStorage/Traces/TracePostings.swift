@@ -164,8 +164,12 @@ package final class TracePostings: Sendable {
         }
     }
 
-    /// Calls `body` with the candidates of each bucket from `first` through `last` in turn (those listed under every
-    /// one of `terms`, by start and rowid, each once) until it returns false.
+    /// Candidates of a bucket at or below which the other terms' lists are not read.
+    static let intersectAbove = 64
+
+    /// Calls `body` with the candidates of each bucket from `first` through `last` in turn (those listed under the
+    /// first of `terms`, and under every other one unless they are few: ``intersectAbove``), by start and rowid, each
+    /// once, until it returns false.
     static func forEachBucket(_ db: Database, terms: [String], from first: Int64, through last: Int64,
                               _ body: ([Entry]) throws -> Bool) throws {
         guard let lead = terms.first, first <= last else { return }
@@ -180,10 +184,11 @@ package final class TracePostings: Sendable {
             candidates.reserveCapacity(entries.count)
             for e in entries where candidates.last != e { candidates.append(e) }
             // Each other term keeps the candidates its lists hold (a list and the candidates are both in order: one
-            // walk through the two).
+            // walk through the two). A few candidates are left to the facts check instead: decoding a common term's
+            // lists (a bucket of a service every trace calls) costs more than reading a few traces' facts.
             var listed: [Bool] = []
             var decoded: [Entry] = []
-            for term in terms.dropFirst() where !candidates.isEmpty {
+            for term in terms.dropFirst() where candidates.count > intersectAbove {
                 listed = Array(repeating: false, count: candidates.count)
                 let rows = try Data.fetchCursor(others, arguments: [term, bucket])
                 while let blob = try rows.next() {
