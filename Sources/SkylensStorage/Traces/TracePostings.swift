@@ -334,7 +334,7 @@ package final class TracePostings: Sendable {
             defer { s.observing = true }
             return !s.observing
         }
-        if observe { db.add(transactionObserver: CommitObserver(owner: self), extent: .databaseLifetime) }
+        if observe { db.add(transactionObserver: CommitObserver(committed: committed, rolledBack: rolledBack), extent: .databaseLifetime) }
     }
 
     private func committed() {
@@ -352,15 +352,6 @@ package final class TracePostings: Sendable {
 
     private func rolledBack() {
         state.withLock { s in (s.staged, s.stagedJournal, s.flushed) = ([], [], false) }
-    }
-
-    private final class CommitObserver: TransactionObserver {
-        let owner: TracePostings
-        init(owner: TracePostings) { self.owner = owner }
-        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
-        func databaseDidChange(with event: DatabaseEvent) {}
-        func databaseDidCommit(_ db: Database) { owner.committed() }
-        func databaseDidRollback(_ db: Database) { owner.rolledBack() }
     }
 }
 

@@ -41,7 +41,7 @@ final class UnindexedTraces: Sendable {
             defer { s.observing = true }
             return !s.observing
         }
-        if observe { db.add(transactionObserver: CommitObserver(owner: self), extent: .databaseLifetime) }
+        if observe { db.add(transactionObserver: CommitObserver(committed: committed, rolledBack: rolledBack), extent: .databaseLifetime) }
         if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return (rows, lastRow) }
         let rows = try Self.stored(db)
         state.withLock { s in
@@ -122,15 +122,6 @@ final class UnindexedTraces: Sendable {
 
     private func rolledBack() {
         state.withLock { s in (s.added, s.appliedThrough) = ([], nil) }
-    }
-
-    private final class CommitObserver: TransactionObserver {
-        let owner: UnindexedTraces
-        init(owner: UnindexedTraces) { self.owner = owner }
-        func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { false }
-        func databaseDidChange(with event: DatabaseEvent) {}
-        func databaseDidCommit(_ db: Database) { owner.committed() }
-        func databaseDidRollback(_ db: Database) { owner.rolledBack() }
     }
 }
 
