@@ -413,22 +413,6 @@ package final class SQLiteTraceStore: TraceStore {
         one.clearBindings()
     }
 
-    /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
-    /// Native strings are compared in place (`withUTF8` would take mutable copies); any other string goes through its
-    /// UTF-8 view.
-    static func compareBytes(_ a: String, _ b: String) -> Int {
-        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
-            b.utf8.withContiguousStorageIfAvailable { y -> Int in
-                let n = min(x.count, y.count)
-                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
-                return c != 0 ? Int(c) : x.count - y.count
-            }
-        }
-        if let ordered = ordered ?? nil { return ordered }
-        if a.utf8.elementsEqual(b.utf8) { return 0 }
-        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
-    }
-
     /// Writes the gathered index entries and the ids of unindexed traces, if there may be any: one transaction (one
     /// commit to sync) for both.
     package func flushIndex() async throws {

@@ -136,7 +136,7 @@ package final class TracePostings: Sendable {
         var numbering = Numbering<String>()
         let numbers = postings.map { numbering.number($0.term) }
         let terms = numbering.values
-        let byBytes = terms.indices.sorted { SQLiteTraceStore.compareBytes(terms[$0], terms[$1]) < 0 }
+        let byBytes = terms.indices.sorted { compareBytes(terms[$0], terms[$1]) < 0 }
         var rank = [Int](repeating: 0, count: terms.count)
         for (r, t) in byBytes.enumerated() { rank[t] = r }
         var keys = postings.indices.map { i in
@@ -162,6 +162,22 @@ package final class TracePostings: Sendable {
             statement.bind(first + 2, flush)
             rows[i].entries.withUnsafeBytes { statement.bind(first + 3, blob: $0) }
         }
+    }
+
+    /// Orders two strings by their UTF-8 bytes, as SQLite's BINARY collation does (negative: `a` first).
+    /// Native strings are compared in place (`withUTF8` would take mutable copies); any other string goes through its
+    /// UTF-8 view.
+    private static func compareBytes(_ a: String, _ b: String) -> Int {
+        let ordered = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y -> Int in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c != 0 ? Int(c) : x.count - y.count
+            }
+        }
+        if let ordered = ordered ?? nil { return ordered }
+        if a.utf8.elementsEqual(b.utf8) { return 0 }
+        return a.utf8.lexicographicallyPrecedes(b.utf8) ? -1 : 1
     }
 
     /// Candidates of a bucket at or below which the other terms' lists are not read.
