@@ -139,21 +139,34 @@ package final class TracePostings: Sendable {
         let byBytes = terms.indices.sorted { compareBytes(terms[$0], terms[$1]) < 0 }
         var rank = [Int](repeating: 0, count: terms.count)
         for (r, t) in byBytes.enumerated() { rank[t] = r }
-        var keys = postings.indices.map { i in
-            (rank: rank[numbers[i]], bucket: bucket(postings[i].entry.start), entry: postings[i].entry, term: numbers[i])
+        // The entries by term in key order (placed by their term's rank), then each term's by start and rowid (a
+        // second's entries arrive nearly in start order, which the sort takes as runs): a bucket is a run of starts.
+        var starts = [Int](repeating: 0, count: terms.count + 1)
+        for n in numbers { starts[rank[n] + 1] += 1 }
+        for r in terms.indices { starts[r + 1] += starts[r] }
+        var next = starts
+        var ordered = [Entry](repeating: Entry(start: 0, trace: 0), count: postings.count)
+        for (i, n) in numbers.enumerated() {
+            ordered[next[rank[n]]] = postings[i].entry
+            next[rank[n]] += 1
         }
-        keys.sort { ($0.rank, $0.bucket, $0.entry.start, $0.entry.trace) < ($1.rank, $1.bucket, $1.entry.start, $1.entry.trace) }
         // Each run of one term and bucket becomes a row.
         var rows: [(term: Int, bucket: Int64, entries: [UInt8])] = []
-        var first = 0
         var entries: [Entry] = []
-        while first < keys.count {
-            var end = first + 1
-            while end < keys.count, keys[end].rank == keys[first].rank, keys[end].bucket == keys[first].bucket { end += 1 }
-            entries.removeAll(keepingCapacity: true)
-            for k in keys[first..<end] where entries.last != k.entry { entries.append(k.entry) }
-            rows.append((keys[first].term, keys[first].bucket, encode(entries)))
-            first = end
+        for (r, t) in byBytes.enumerated() {
+            ordered[starts[r]..<starts[r + 1]].sort()
+            var first = starts[r]
+            while first < starts[r + 1] {
+                let b = bucket(ordered[first].start)
+                entries.removeAll(keepingCapacity: true)
+                var end = first
+                while end < starts[r + 1], bucket(ordered[end].start) == b {
+                    if entries.last != ordered[end] { entries.append(ordered[end]) }
+                    end += 1
+                }
+                rows.append((t, b, encode(entries)))
+                first = end
+            }
         }
         try SQLiteTraceStore.insertRows(db, into: "trace_posting (term, bucket, flush, entries)", count: rows.count, columns: 4,
                                         onConflict: .fail) { statement, i, first in
