@@ -398,6 +398,25 @@ struct TraceAssemblyTests {
         if case .failure(let e) = refused { #expect(e.code == "InvalidId" && e.id == "A000000000000001") } else { Issue.record("accepted") }
     }
 
+    /// A run of documents of one trace reads the id's time once, and each document's age is still judged at its own
+    /// `now`; an id that differs (an invalid one among them) is read for itself.
+    @Test func aTraceIDsTimeIsReadOncePerRunAndJudgedPerDocument() throws {
+        let t = Self.trace, seconds = try #require(TraceIdentifiers.epochSeconds(ofTraceID: t))
+        var reuse = TraceIDReuse()
+        func parse(_ traceID: String, _ now: Int64) -> Result<Segment, SegmentError> {
+            Array(#"{"trace_id":"\#(traceID)","id":"a000000000000001","name":"x","start_time":1,"end_time":2}"#.utf8).withUnsafeBytes { bytes in
+                Result { () throws(SegmentError) in try Segment.parse(bytes, nowSeconds: now, reusing: &reuse) }
+            }
+        }
+        func code(_ r: Result<Segment, SegmentError>) -> String? { if case .failure(let e) = r { e.code } else { nil } }
+        #expect(code(parse(t, seconds)) == nil)
+        #expect(code(parse(t, seconds + Segment.maxTraceAgeSeconds)) == nil)
+        #expect(code(parse(t, seconds + Segment.maxTraceAgeSeconds + 1)) == "InvalidTraceId")
+        #expect(code(parse("1-5759e98g-0000000000000000000000ff", seconds)) == "InvalidTraceId")
+        #expect(code(parse(t, seconds)) == nil)
+        #expect(code(parse("1-5759E988-0000000000000000000000ff", seconds)) == "InvalidTraceId")
+    }
+
     /// A trace key is the id's 32 digits: equal for equal ids only, ordered as the ids (and their packed bytes) are,
     /// and none for an invalid id.
     @Test func traceKeysFollowTheirIDs() throws {

@@ -41,21 +41,22 @@ extension Segment {
             throw SegmentError("InvalidDocument", "The segment document is not valid JSON: \(error)")
         }
         guard isObject else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
-        return try parse(members, nowSeconds: nowSeconds)
+        return try parse(members, nowSeconds: nowSeconds, traceIDs: &traceIDs)
     }
 
     package static func parse(_ json: JSONValue, nowSeconds: Int64) throws(SegmentError) -> Segment {
         guard case .object(let members) = json else { throw SegmentError("InvalidDocument", "A segment document is a JSON object.") }
-        return try parse(Members(members), nowSeconds: nowSeconds)
+        var traceIDs = TraceIDReuse()
+        return try parse(Members(members), nowSeconds: nowSeconds, traceIDs: &traceIDs)
     }
 
-    private static func parse(_ json: Members, nowSeconds: Int64) throws(SegmentError) -> Segment {
+    private static func parse(_ json: Members, nowSeconds: Int64, traceIDs: inout TraceIDReuse) throws(SegmentError) -> Segment {
         // The id as text only for a refusal (making it for every document cost an allocation).
         var id: String? { json.id?.text }
         guard let traceID = json.traceID?.string else {
             throw SegmentError("MissingTraceId", "trace_id is required on a segment and on an independent subsegment.", id: id)
         }
-        guard let seconds = TraceIdentifiers.epochSeconds(ofTraceID: traceID) else {
+        guard let seconds = traceIDs.epochSeconds(ofTraceID: traceID) else {
             throw SegmentError("InvalidTraceId", "trace_id \(traceID) is not 1-<8 hex digits>-<24 hex digits>.", id: id)
         }
         guard seconds >= nowSeconds - maxTraceAgeSeconds else {
@@ -626,11 +627,23 @@ package struct TraceIDReuse {
 
     package init() {}
 
+    /// The time of the trace id read last, once worked out (nil: not yet, or not valid).
+    private var lastSeconds: Int64?
+
     mutating func string(_ bytes: UnsafeRawBufferPointer) -> String {
         if let last, equal(last, bytes) { return last }
         let s = String(decoding: bytes, as: UTF8.self)
         last = s
+        lastSeconds = nil
         return s
+    }
+
+    /// ``TraceIdentifiers/epochSeconds(ofTraceID:)``, read once for a run of documents of one trace.
+    mutating func epochSeconds(ofTraceID id: String) -> Int64? {
+        if let lastSeconds, last == id { return lastSeconds }
+        let seconds = TraceIdentifiers.epochSeconds(ofTraceID: id)
+        if last == id { lastSeconds = seconds }
+        return seconds
     }
 }
 
