@@ -20,13 +20,16 @@ package struct AssembledTrace: Sendable, Equatable {
     /// Which top-level segment each (sub)segment id belongs to.
     package func locate() -> NodeIndex {
         var out = NodeIndex()
-        func walk(_ s: Segment, _ index: Int) {
-            out.add(s.key, index)
-            for child in s.subsegments { walk(child, index) }
-        }
-        for (i, s) in segments.enumerated() { walk(s, i) }
+        for (i, s) in segments.enumerated() { Self.walk(s, i, into: &out) }
         out.finish()
         return out
+    }
+
+    /// (A static function with the index passed in: a nested one captured it in a box, each access checked for
+    /// exclusivity at run time.)
+    private static func walk(_ s: Segment, _ index: Int, into out: inout NodeIndex) {
+        out.add(s.key, index)
+        for child in s.subsegments { walk(child, index, into: &out) }
     }
 
     /// The (sub)segment with `id` inside top-level segment `index`.
