@@ -417,6 +417,39 @@ struct TraceAssemblyTests {
         #expect(code(parse("1-5759E988-0000000000000000000000ff", seconds)) == "InvalidTraceId")
     }
 
+    /// A segment id's value is the number its 16 lower-case hex digits spell, and any other byte anywhere (the
+    /// neighbours of the digit ranges, upper case, non-ASCII) makes it invalid: checked against a digit-by-digit
+    /// reading over every byte value in every position and random ids.
+    @Test func segmentIDsAreTheNumbersTheirDigitsSpell() {
+        func reference(_ b: [UInt8]) -> UInt64? {
+            guard b.count == 16 else { return nil }
+            var v: UInt64 = 0
+            for c in b {
+                switch c {
+                case 0x30...0x39: v = v << 4 | UInt64(c - 0x30)
+                case 0x61...0x66: v = v << 4 | UInt64(c - 0x61 + 10)
+                default: return nil
+                }
+            }
+            return v
+        }
+        func value(_ b: [UInt8]) -> UInt64? { b.withUnsafeBytes { TraceIdentifiers.segmentIDValue($0) } }
+        var ids: [[UInt8]] = [Array("0123456789abcdef".utf8), Array("fedcba9876543210".utf8), Array("ffffffffffffffff".utf8),
+                              Array("0000000000000000".utf8), Array("0123456789abcde".utf8), Array("0123456789abcdef0".utf8)]
+        for position in 0..<16 {
+            for byte in 0...255 {
+                var id = Array("a1b2c3d4e5f60789".utf8)
+                id[position] = UInt8(byte)
+                ids.append(id)
+            }
+        }
+        var random = FilterPatternFuzzTests.Generator(state: 7)  // deterministic: a failure reproduces
+        let digits = Array("0123456789abcdef".utf8)
+        for _ in 0..<2_000 { ids.append((0..<16).map { _ in digits[Int.random(in: 0..<16, using: &random)] }) }
+        for id in ids { #expect(value(id) == reference(id), "\(id)") }
+        #expect(value(Array("a1b2c3d4e5f60789".utf8)) == 0xa1b2_c3d4_e5f6_0789)
+    }
+
     /// A trace key is the id's 32 digits: equal for equal ids only, ordered as the ids (and their packed bytes) are,
     /// and none for an invalid id.
     @Test func traceKeysFollowTheirIDs() throws {
