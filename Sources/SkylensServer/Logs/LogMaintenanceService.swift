@@ -2,8 +2,8 @@ import Logging
 import ServiceLifecycle
 import SkylensCore
 
-/// Seals hot events into compressed blocks, flushes the metric journal into its buckets and the trace index's journal
-/// into the index, and sweeps log, metric and trace data past retention, on an injected clock.
+/// Seals hot events into compressed blocks, flushes the metric journal into its buckets and the trace index's gathered
+/// entries into its posting lists, and sweeps log, metric and trace data past retention, on an injected clock.
 package struct LogMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let store: any LogStore
     let metrics: (any MetricStore)?
