@@ -2,12 +2,13 @@ import GRDB
 
 /// Tells its owner when a transaction of the connection it observes commits or rolls back, so that what the
 /// transaction staged in memory takes effect only once the transaction is durable (``UnindexedTraces``,
-/// ``TracePostings``). It observes no changes, only the transactions' ends.
-final class CommitObserver: TransactionObserver {
-    private let committed: () -> Void
-    private let rolledBack: () -> Void
+/// ``TracePostings``). It observes no changes, only the transactions' ends. Its owner adds it to the pool when it is
+/// made, for the database's lifetime (the callbacks hold the owner's state, not the owner).
+final class CommitObserver: TransactionObserver, Sendable {
+    private let committed: @Sendable () -> Void
+    private let rolledBack: @Sendable () -> Void
 
-    init(committed: @escaping () -> Void, rolledBack: @escaping () -> Void) {
+    init(committed: @escaping @Sendable () -> Void, rolledBack: @escaping @Sendable () -> Void) {
         self.committed = committed
         self.rolledBack = rolledBack
     }

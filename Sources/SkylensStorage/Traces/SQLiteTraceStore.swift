@@ -21,16 +21,18 @@ package final class SQLiteTraceStore: TraceStore {
     /// Recently written traces, so a trace's next document does not read its earlier ones back from blocks.
     private let cache = LockedState(TraceCache(capacity: 20_000))
     /// Index entries of committed traces not yet in `trace_posting`.
-    private let postings = TracePostings()
+    private let postings: TracePostings
     /// Gathered index entries beyond which a commit writes them itself.
     let postingLimit: Int
     /// Trace rows not yet in `trace_by_id`.
-    private let unindexed = UnindexedTraces()
+    private let unindexed: UnindexedTraces
     /// Unindexed traces beyond which a commit writes their ids to `trace_by_id` itself.
     let unindexedLimit: Int
 
     package init(database: SkylensDatabase, postingLimit: Int = 100_000, unindexedLimit: Int = 50_000) {
         self.database = database
+        postings = TracePostings(observing: database.pool)
+        unindexed = UnindexedTraces(observing: database.pool)
         self.postingLimit = postingLimit
         self.unindexedLimit = unindexedLimit
     }

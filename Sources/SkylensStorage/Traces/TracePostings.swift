@@ -56,10 +56,16 @@ package final class TracePostings: Sendable {
         var staged: [Posting] = []
         var stagedJournal: [Int64] = []
         var flushed = false
-        var observing = false
     }
 
     private let state = LockedState(State())
+
+    /// Gathers the entries of `pool`'s commits.
+    init(observing pool: DatabasePool) {
+        let state = self.state
+        pool.add(transactionObserver: CommitObserver(committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) }),
+                 extent: .databaseLifetime)
+    }
 
     /// Whether a flush may have anything to write.
     var mayHoldAny: Bool { state.withLock { !$0.flushedOnce || !$0.gathered.isEmpty } }
@@ -70,7 +76,6 @@ package final class TracePostings: Sendable {
     /// Stages a commit's entries, `traces` (the rowids they are of) journalled with them.
     func add(_ db: Database, _ postings: [Posting], traces: [Int64]) throws {
         guard !traces.isEmpty else { return }
-        observe(db)
         var w = TraceFactsCodec.Output(capacity: traces.count * 3 + 8)
         var last: Int64 = 0
         for t in traces {
@@ -92,7 +97,6 @@ package final class TracePostings: Sendable {
     /// Writes every gathered entry, and those of journal rows not gathered here, to `trace_posting`, and empties the
     /// journal.
     func flush(_ db: Database) throws {
-        observe(db)
         var (postings, known) = state.withLock { s in (s.gathered + s.staged, s.known.union(s.stagedJournal)) }
         var lastID: Int64?
         var recover: [Int64] = []
@@ -358,15 +362,7 @@ package final class TracePostings: Sendable {
 
     // MARK: Commits
 
-    private func observe(_ db: Database) {
-        let observe = state.withLock { s in
-            defer { s.observing = true }
-            return !s.observing
-        }
-        if observe { db.add(transactionObserver: CommitObserver(committed: committed, rolledBack: rolledBack), extent: .databaseLifetime) }
-    }
-
-    private func committed() {
+    private static func committed(_ state: LockedState<State>) {
         state.withLock { s in
             if s.flushed {
                 s.gathered.removeAll(keepingCapacity: true)
@@ -379,7 +375,7 @@ package final class TracePostings: Sendable {
         }
     }
 
-    private func rolledBack() {
+    private static func rolledBack(_ state: LockedState<State>) {
         state.withLock { s in (s.staged, s.stagedJournal, s.flushed) = ([], [], false) }
     }
 }

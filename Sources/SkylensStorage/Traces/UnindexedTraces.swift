@@ -21,10 +21,16 @@ final class UnindexedTraces: Sendable {
         /// Staged by the current transaction: rows it added, and the rowid through which it wrote ids to the index.
         var added: [(key: TraceKey, row: Int64)] = []
         var appliedThrough: Int64?
-        var observing = false
     }
 
     private let state = LockedState(State())
+
+    /// Follows the rows `pool`'s commits add and index.
+    init(observing pool: DatabasePool) {
+        let state = self.state
+        pool.add(transactionObserver: CommitObserver(committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) }),
+                 extent: .databaseLifetime)
+    }
 
     /// The unindexed rows, as the last commit left them (nil when not known yet).
     var known: [TraceKey: Int64]? { state.withLock { $0.rows } }
@@ -37,11 +43,6 @@ final class UnindexedTraces: Sendable {
     /// uses them, before it adds rows.
     func rows(_ db: Database) throws -> (rows: [TraceKey: Int64], lastRow: Int64) {
         let lastRow = try Int64.fetchOne(db.cachedStatement(sql: "SELECT coalesce(max(rowid), 0) FROM trace")) ?? 0
-        let observe = state.withLock { s in
-            defer { s.observing = true }
-            return !s.observing
-        }
-        if observe { db.add(transactionObserver: CommitObserver(committed: committed, rolledBack: rolledBack), extent: .databaseLifetime) }
         if let rows = state.withLock({ $0.lastRow == lastRow ? $0.rows : nil }) { return (rows, lastRow) }
         let rows = try Self.stored(db)
         state.withLock { s in
@@ -105,7 +106,7 @@ final class UnindexedTraces: Sendable {
         try db.execute(sql: "UPDATE trace_by_id_state SET through = min(through, (SELECT coalesce(max(rowid), 0) FROM trace))")
     }
 
-    private func committed() {
+    private static func committed(_ state: LockedState<State>) {
         state.withLock { s in
             defer { (s.added, s.appliedThrough) = ([], nil) }
             guard s.rows != nil else { return }
@@ -120,7 +121,7 @@ final class UnindexedTraces: Sendable {
         }
     }
 
-    private func rolledBack() {
+    private static func rolledBack(_ state: LockedState<State>) {
         state.withLock { s in (s.added, s.appliedThrough) = ([], nil) }
     }
 }
