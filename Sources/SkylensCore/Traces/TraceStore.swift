@@ -152,8 +152,14 @@ package struct ServiceGraphDelta {
         for i in samples.indices { add(samples[i], sign: sign) }
     }
 
+    /// Whether row `r` is where sample `s` is counted (its minute and edge). (Inlined, of borrowed values: a closure
+    /// capturing the sample copied it, and a call copied the row, each retaining service names.)
+    @inline(__always) private static func counts(_ s: borrowing GraphSample, in r: borrowing ServiceGraphRow) -> Bool {
+        r.minute == s.minute && r.destination == s.destination && r.source == s.source
+    }
+
     private mutating func add(_ s: borrowing GraphSample, sign: Int64) {
-        if last < rows.count, rows[last].minute == s.minute, rows[last].destination == s.destination, rows[last].source == s.source {
+        if last < rows.count, Self.counts(s, in: rows[last]) {
             rows[last].statistics.add(s, sign: sign)
             return
         }
@@ -161,7 +167,7 @@ package struct ServiceGraphDelta {
         if let table {
             found = table[Key(minute: s.minute, source: s.source, destination: s.destination)]
         } else {
-            for i in rows.indices where rows[i].minute == s.minute && rows[i].destination == s.destination && rows[i].source == s.source {
+            for i in rows.indices where Self.counts(s, in: rows[i]) {
                 found = i
                 break
             }

@@ -459,8 +459,7 @@ package final class SkylensDatabase: Sendable {
                     postings.removeAll(keepingCapacity: true)
                 }
                 bucket = TracePostings.bucket(start)
-                let facts = try SQLiteTraceStore.facts(row[2])
-                for term in TracePostings.terms(facts) { postings.append((term, TracePostings.Entry(start: facts.startTime, trace: rowid))) }
+                TracePostings.append(try SQLiteTraceStore.facts(row[2]), of: rowid, to: &postings)
             }
             try TracePostings.write(db, postings, flush: 0)
         }

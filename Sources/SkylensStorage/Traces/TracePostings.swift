@@ -127,10 +127,14 @@ package final class TracePostings: Sendable {
         let select = try db.cachedStatement(sql: "SELECT facts FROM trace WHERE rowid = ?")
         for trace in traces {
             guard let blob = try Data.fetchOne(select, arguments: [trace]) else { continue }
-            let facts = try SQLiteTraceStore.facts(blob)
-            for term in terms(facts) { out.append((term, Entry(start: facts.startTime, trace: trace))) }
+            append(try SQLiteTraceStore.facts(blob), of: trace, to: &out)
         }
         return out
+    }
+
+    /// Appends the entries of trace `trace`, one for each of its facts' terms.
+    static func append(_ facts: TraceFacts, of trace: Int64, to postings: inout [Posting]) {
+        for term in terms(facts) { postings.append((term, Entry(start: facts.startTime, trace: trace))) }
     }
 
     /// Writes `postings` as one row per term and bucket, in key order (terms by their bytes, as SQLite orders them),
