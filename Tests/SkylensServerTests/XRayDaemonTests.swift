@@ -14,11 +14,13 @@ import Testing
 struct XRayDaemonTests {
     static let now = Int64(Date().timeIntervalSince1970)
 
-    static func datagram(_ i: Int) -> [UInt8] {
+    /// The root segment of trace `i`, or with `parent` a downstream segment of it (`id` then tells it apart).
+    static func datagram(_ i: Int, parent: String? = nil, id: Int? = nil) -> [UInt8] {
         let trace = "1-\(String(now, radix: 16))-\(String(format: "%024x", i))"
-        let id = String(format: "%016x", i + 1)
+        let id = String(format: "%016x", id ?? i + 1)
+        let parentMember = parent.map { #","parent_id":"\#($0)""# } ?? ""
         return Array(#"{"format":"json","version":1}"#.utf8) + [0x0A]
-            + Array(#"{"trace_id":"\#(trace)","id":"\#(id)","name":"svc","start_time":\#(now),"end_time":\#(now + 1)}"#.utf8)
+            + Array(#"{"trace_id":"\#(trace)","id":"\#(id)","name":"svc","start_time":\#(now),"end_time":\#(now + 1)\#(parentMember)}"#.utf8)
     }
 
     @Test func aFullBacklogDropsNewDatagramsAndKeepsTheRest() async throws {
@@ -78,6 +80,43 @@ struct XRayDaemonTests {
             try await tasks.waitForAll()
         }
         #expect(try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM trace_block") } == 1)
+    }
+
+    /// A document sent before its trace's root waits for it, and the trace is written once, in the root's commit
+    /// (the gather window is a millisecond here: without the wait, each would be a commit of its own); a document
+    /// whose root never comes is written once it has waited the limit, with no other datagram arriving.
+    @Test func documentsWaitForTheirTracesRoot() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualWallClock(Self.now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let database = try SkylensDatabase(directory: dir)
+        let store = SQLiteTraceStore(database: database)
+        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .milliseconds(300),
+                                         writer: writer, wallClock: clock, logger: logger)
+        func blocks() async throws -> Int? {
+            try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM trace_block") }
+        }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try sendDatagram(Self.datagram(1, parent: "00000000000000aa", id: 100), port: daemon.port)
+            _ = try await eventually("the downstream segment held") { daemon.held == 1 ? true : nil }
+            #expect(writer.stored.withLock { $0 } == 0)
+            try sendDatagram(Self.datagram(1), port: daemon.port)
+            _ = try await eventually("the trace stored") { writer.stored.withLock { $0 } == 2 ? true : nil }
+            #expect(try await blocks() == 1)
+            #expect(daemon.held == 0)
+
+            try sendDatagram(Self.datagram(2, parent: "00000000000000aa", id: 200), port: daemon.port)
+            _ = try await eventually("the rootless segment stored") { writer.stored.withLock { $0 } == 3 ? true : nil }
+            #expect(try await blocks() == 2)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        let ids = [1, 2].map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
+        #expect(try await store.traces(ids: ids).map { $0.documents.count } == [2, 1])
     }
 
     /// A port held by one daemon is refused to another, so that two collectors started with port 0 at once never

@@ -9,6 +9,8 @@ package struct SegmentDocument: Sendable {
     package var text: ArraySlice<UInt8>
     /// The segment's trace id (the same string).
     package let traceID: String
+    /// Its key (nil for an id that is not one: the store refuses the document).
+    package let traceKey: TraceKey?
     /// The segment's start time in epoch milliseconds.
     package let startMillis: Int64
     /// A top-level segment (no parent) with a span link to another trace: the store may join it to that trace.
@@ -18,6 +20,7 @@ package struct SegmentDocument: Sendable {
         self.segment = segment
         self.text = text
         traceID = segment.traceID
+        traceKey = TraceKey(traceID)
         startMillis = Int64(segment.startTime * 1000)
         linksAnotherTrace = segment.parentKey == nil && segment.links.contains { $0.traceID != segment.traceID }
     }

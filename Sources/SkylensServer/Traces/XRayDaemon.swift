@@ -8,7 +8,8 @@ import SkylensStorage
 /// The X-Ray daemon's UDP side on `--xray-port` (127.0.0.1:2000 by default): each datagram is a JSON header line
 /// and one segment document. Datagrams are taken off the socket in bursts by a thread of their own, parsed and
 /// validated here in batches (a datagram the daemon would drop, or an invalid document, is counted and logged), and
-/// written through the trace writer. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
+/// written through the trace writer; documents that arrive before their trace's root segment wait for it
+/// (``RootlessHold``), so that each trace is written once. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
 package final class XRayDaemon: Service {
     /// Datagrams waiting to be parsed; beyond this many new ones are dropped, as a full UDP buffer would. Waiting
     /// datagrams are kept as received (about 160 MB for the default 400,000 documents of 400 bytes); only a
@@ -37,6 +38,10 @@ package final class XRayDaemon: Service {
     /// sends in batches.
     let gather: Duration
 
+    /// How long a document waits for its trace's root segment at most (``RootlessHold``): documents sent before their
+    /// trace's root (every downstream service's) are written with it, so that the trace is assembled once.
+    let holdLimit: Duration
+
     /// Datagrams received and not yet parsed.
     private struct State {
         var received = Datagrams()
@@ -60,13 +65,17 @@ package final class XRayDaemon: Service {
     package var dropped: Int { state.withLock { $0.droppedTotal } }
     /// Datagrams taken off the socket and not yet parsed.
     package var waiting: Int { state.withLock { $0.received.ends.count } }
+    /// Documents parsed and waiting for their trace's root segment.
+    package var held: Int { heldCount.withLock { $0 } }
+    private let heldCount = LockedState(0)
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
-    private init(host: String, port: Int, maxPending: Int, maxBatch: Int, gather: Duration, writer: TraceWriter,
-                 wallClock: any WallClock, logger: Logger) throws {
+    private init(host: String, port: Int, maxPending: Int, maxBatch: Int, gather: Duration, holdLimit: Duration,
+                 writer: TraceWriter, wallClock: any WallClock, logger: Logger) throws {
         self.maxPending = maxPending
         self.maxBatch = maxBatch
         self.gather = gather
+        self.holdLimit = holdLimit
         self.writer = writer
         self.wallClock = wallClock
         self.logger = logger
@@ -105,11 +114,11 @@ package final class XRayDaemon: Service {
     /// collector runs). A port the system picked would come from the ephemeral range, where an outgoing connection
     /// of this or another process can take its TCP number before the TCP side binds it.
     package static func bind(host: String, port: Int, maxPending: Int = 400_000, maxBatch: Int = 16_384,
-                             gather: Duration = .milliseconds(200), writer: TraceWriter, wallClock: any WallClock,
-                             logger: Logger) throws -> XRayDaemon {
+                             gather: Duration = .milliseconds(200), holdLimit: Duration = .seconds(1), writer: TraceWriter,
+                             wallClock: any WallClock, logger: Logger) throws -> XRayDaemon {
         guard port == 0 else {
             let daemon = try XRayDaemon(host: host, port: port, maxPending: maxPending, maxBatch: maxBatch, gather: gather,
-                                        writer: writer, wallClock: wallClock, logger: logger)
+                                        holdLimit: holdLimit, writer: writer, wallClock: wallClock, logger: logger)
             daemon.startReceiving()
             return daemon
         }
@@ -120,7 +129,7 @@ package final class XRayDaemon: Service {
             let daemon: XRayDaemon
             do {
                 daemon = try XRayDaemon(host: host, port: candidate, maxPending: maxPending, maxBatch: maxBatch, gather: gather,
-                                        writer: writer, wallClock: wallClock, logger: logger)
+                                        holdLimit: holdLimit, writer: writer, wallClock: wallClock, logger: logger)
             } catch where attempt < 50 {
                 continue
             }
@@ -139,12 +148,23 @@ package final class XRayDaemon: Service {
 
     package func run() async throws {
         var buffer = Datagrams()
+        var hold = RootlessHold(limit: holdLimit, capacity: maxBatch)
+        // The doorbell also rings a few times a second, so that documents held for their root are released on time
+        // when no datagram comes.
+        let ring = self.ring, tick = holdLimit / 4
+        let ticker = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                ring.yield()
+            }
+        }
         await withGracefulShutdownHandler {
             // Parsing the next datagrams overlaps with committing the previous ones (at most two batches in flight).
             await withTaskGroup(of: Void.self) { group in
                 var inFlight = 0
                 for await _ in doorbell {
-                    while let documents = await parseGathered(into: &buffer) {
+                    while let documents = await parseGathered(into: &buffer, hold: &hold) {
+                        guard !documents.isEmpty else { continue }
                         if inFlight >= 2 {
                             await group.next()
                             inFlight -= 1
@@ -158,11 +178,15 @@ package final class XRayDaemon: Service {
         } onGracefulShutdown: {
             self.ring.finish()
         }
+        ticker.cancel()
         await socket.stop()
-        while let documents = parsePending(into: &buffer) { await store(documents) }
+        while let documents = parsePending(into: &buffer, hold: &hold) { await store(documents) }
+        await store(hold.releaseAll())
+        heldCount.withLock { $0 = 0 }
     }
 
     private func store(_ documents: [SegmentDocument]) async {
+        guard !documents.isEmpty else { return }
         do {
             try await writer.put(documents)
         } catch {
@@ -171,24 +195,34 @@ package final class XRayDaemon: Service {
     }
 
     /// Parses the next datagrams, once the first of those waiting has waited ``gather`` or ``maxBatch`` are waiting
-    /// (looked at every few milliseconds meanwhile).
-    private func parseGathered(into buffer: inout Datagrams) async -> [SegmentDocument]? {
+    /// (looked at every few milliseconds meanwhile); returns what `hold` releases.
+    private func parseGathered(into buffer: inout Datagrams, hold: inout RootlessHold) async -> [SegmentDocument]? {
         while buffer.parsed == buffer.ends.count,
               let first = state.withLock({ s in s.received.ends.count < maxBatch ? s.firstReceived : nil }) {
             let now = ContinuousClock.now, due = first + gather
             guard now < due else { break }
             try? await Task.sleep(until: min(due, now + Self.gatherCheck), clock: .continuous)
         }
-        return parsePending(into: &buffer)
+        return parsePending(into: &buffer, hold: &hold)
     }
 
     /// How often a gathering parser looks whether ``maxBatch`` datagrams are waiting.
     static let gatherCheck = Duration.milliseconds(5)
 
+    /// Parses the next ``maxBatch`` datagrams at most, and returns the documents `hold` releases with them (none
+    /// when all wait for their roots); nil when no datagram is waiting and none is released.
+    private func parsePending(into buffer: inout Datagrams, hold: inout RootlessHold) -> [SegmentDocument]? {
+        let arrived = parseNext(into: &buffer)
+        guard arrived != nil || hold.count > 0 else { return nil }
+        let released = hold.release(adding: arrived ?? [], now: .now)
+        heldCount.withLock { $0 = hold.count }
+        return arrived == nil && released.isEmpty ? nil : released
+    }
+
     /// Parses the next ``maxBatch`` datagrams at most; nil when none are waiting. Once `buffer`'s are all parsed,
     /// it is emptied (its capacity kept) and swapped with the datagrams waiting, so that neither side allocates
     /// once both have grown.
-    private func parsePending(into buffer: inout Datagrams) -> [SegmentDocument]? {
+    private func parseNext(into buffer: inout Datagrams) -> [SegmentDocument]? {
         if buffer.parsed == buffer.ends.count {
             buffer.bytes.removeAll(keepingCapacity: true)
             buffer.ends.removeAll(keepingCapacity: true)

@@ -100,18 +100,14 @@ package final class SQLiteTraceStore: TraceStore {
             let (unindexedRows, lastRow) = try self.unindexed.rows(db)
             func storedRow(_ key: TraceKey) throws -> Int64? { try UnindexedTraces.row(of: key, unindexed: unindexedRows, db) }
             // Each trace's number (in order of first appearance), its id, and each document's trace number. Traces are
-            // told apart by their keys (two words hashed and compared instead of 35 characters).
+            // told apart by their keys (two words hashed and compared instead of 35 characters): a document's own, or
+            // that of the trace it is joined to.
             var traces = Numbering<TraceKey>(capacity: documents.count)
             var ids: [String] = []
             var groupOf: [Int] = []
             groupOf.reserveCapacity(documents.count)
-            // A trace's documents come together and share one id string (the parser's TraceIDReuse): the last key is
-            // reused for an equal id instead of reading its digits again.
-            var lastKeyed: (id: String, key: TraceKey)?
             func key(_ traceID: String) throws -> TraceKey {
-                if let lastKeyed, lastKeyed.id == traceID { return lastKeyed.key }
                 guard let key = TraceKey(traceID) else { throw StorageError(.invalid, "invalid trace id \(traceID)") }
-                lastKeyed = (traceID, key)
                 return key
             }
             // (The documents are read in place, by index: this pass and the next read only the documents' own fields.)
@@ -130,7 +126,8 @@ package final class SQLiteTraceStore: TraceStore {
                         traceID = target
                     }
                 }
-                let number = traces.number(try key(traceID))
+                let own = traceID == documents[i].traceID ? documents[i].traceKey : nil
+                let number = traces.number(try own ?? key(traceID))
                 if number == ids.count { ids.append(traceID) }
                 groupOf.append(number)
             }
