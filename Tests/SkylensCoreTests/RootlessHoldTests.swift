@@ -47,6 +47,21 @@ struct RootlessHoldTests {
         #expect(hold.count == 0)
     }
 
+    /// Documents that go and documents that wait, mixed in one batch: each keep their order.
+    @Test func aMixedBatchKeepsItsOrder() throws {
+        var hold = RootlessHold(limit: .seconds(1), capacity: 100)
+        let batch = try [
+            Self.document(1, 1, .downstream), Self.document(2, 2, .downstream), Self.document(1, 3, .root),
+            Self.document(3, 4, .subsegment), Self.document(2, 5, .downstream), Self.document(4, 6, .root),
+            Self.document(3, 7, .downstream),
+        ]
+        #expect(Self.ids(hold.release(adding: batch, now: Self.t0)) == ["0000000000000001", "0000000000000003", "0000000000000006"])
+        #expect(Self.ids(hold.release(adding: [try Self.document(3, 8, .root)], now: Self.t0)) == [
+            "0000000000000004", "0000000000000007", "0000000000000008",
+        ])
+        #expect(Self.ids(hold.releaseAll()) == ["0000000000000002", "0000000000000005"])
+    }
+
     /// An in-progress root does not complete its trace; a document whose root never comes goes once it has waited
     /// `limit`, whether or not anything else arrives.
     @Test func documentsWithoutACompletedRootGoAfterTheLimit() throws {
