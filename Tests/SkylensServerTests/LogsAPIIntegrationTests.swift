@@ -13,6 +13,8 @@ struct LogsAPIIntegrationTests {
             let r = try await c.get("/_skylens/health")
             #expect(r.status == 200)
             #expect(r.json["status"] as? String == "ok")
+            let xray = r.json["xray"] as? [String: Any]
+            #expect(xray?["documentsStored"] as? Int == 0 && xray?["documentsHeld"] as? Int == 0)
         }
     }
 

@@ -95,13 +95,14 @@ enum AWSRouter {
             w.field("service", "skylens")
             w.field("startedAt", startedAt)
             // X-Ray documents: taken off the daemon socket and parsed, refused there (bad datagrams or documents),
-            // dropped because too many were waiting, stored.
+            // dropped because too many were waiting, waiting for their trace's root segment, stored.
             let (received, refused) = daemon.counts.withLock { ($0.accepted + $0.rejected, $0.rejected) }
             w.key("xray")
             w.beginObject()
             w.field("datagramsReceived", received)
             w.field("datagramsRefused", refused)
             w.field("datagramsDropped", daemon.dropped)
+            w.field("documentsHeld", daemon.held)
             w.field("documentsStored", xray.writer.stored.withLock { $0 })
             w.endObject()
             w.endObject()
