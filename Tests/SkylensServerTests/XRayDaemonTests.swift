@@ -119,6 +119,30 @@ struct XRayDaemonTests {
         #expect(try await store.traces(ids: ids).map { $0.documents.count } == [2, 1])
     }
 
+    /// Documents still waiting for their root when the collector stops are written, not lost.
+    @Test func documentsWaitingAtShutdownAreWritten() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = ManualWallClock(Self.now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
+        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .seconds(3600),
+                                         writer: writer, wallClock: clock, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try sendDatagram(Self.datagram(3, parent: "00000000000000aa", id: 300), port: daemon.port)
+            _ = try await eventually("the downstream segment held") { daemon.held == 1 ? true : nil }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(writer.stored.withLock { $0 } == 1)
+        #expect(daemon.held == 0)
+        let id = "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", 3))"
+        #expect(try await store.traces(ids: [id]).map { $0.documents.count } == [1])
+    }
+
     /// A port held by one daemon is refused to another, so that two collectors started with port 0 at once never
     /// share a UDP port (Linux lets two UDP sockets that both ask for address reuse bind one port, and the second
     /// collector then failed on the port's TCP side).
