@@ -14,6 +14,17 @@ import Testing
 struct XRayDaemonTests {
     static let now = Int64(Date().timeIntervalSince1970)
 
+    /// A store and its writer in a temporary data directory (the caller removes `dir`), a wall clock at `now`, a logger.
+    static func fixture() throws -> (database: SkylensDatabase, store: SQLiteTraceStore, writer: TraceWriter, clock: ManualWallClock,
+                                     logger: Logger, dir: String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let clock = ManualWallClock(now * 1000)
+        let logger = Logger(label: "xray-daemon-test")
+        let database = try SkylensDatabase(directory: dir)
+        let store = SQLiteTraceStore(database: database)
+        return (database, store, TraceWriter(store: store, wallClock: clock, logger: logger), clock, logger, dir)
+    }
+
     /// The root segment of trace `i`, or with `parent` a downstream segment of it (`id` then tells it apart).
     static func datagram(_ i: Int, parent: String? = nil, id: Int? = nil) -> [UInt8] {
         let trace = "1-\(String(now, radix: 16))-\(String(format: "%024x", i))"
@@ -24,26 +35,22 @@ struct XRayDaemonTests {
     }
 
     @Test func aFullBacklogDropsNewDatagramsAndKeepsTheRest() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let (_, store, writer, clock, logger, dir) = try Self.fixture()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualWallClock(Self.now * 1000)
-        let logger = Logger(label: "xray-daemon-test")
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
         // Batches of four: the ten kept are parsed as 4, 4 and 2.
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxPending: 10, maxBatch: 4, writer: writer, wallClock: clock,
                                          logger: logger)
 
         // Sent before the daemon runs: ten wait, fifteen find the backlog full.
         for i in 0..<25 { try sendDatagram(Self.datagram(i), port: daemon.port) }
-        try await eventually("every datagram taken off the socket") { daemon.waiting + daemon.dropped == 25 ? true : nil }
+        _ = try await eventually("every datagram taken off the socket") { daemon.waiting + daemon.dropped == 25 ? true : nil }
         #expect(daemon.waiting == 10)
         #expect(daemon.dropped == 15)
 
         let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
-            try await eventually("the kept datagrams stored") { writer.stored.withLock { $0 } == 10 ? true : nil }
+            _ = try await eventually("the kept datagrams stored") { writer.stored.withLock { $0 } == 10 ? true : nil }
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
         }
@@ -57,12 +64,8 @@ struct XRayDaemonTests {
     /// block of documents), not each burst as it is taken off the socket; a full batch is not kept waiting. (The window
     /// is a minute, so that only the full batch ends it here.)
     @Test func datagramsArrivingWithinTheGatherWindowAreCommittedTogether() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let (database, _, writer, clock, logger, dir) = try Self.fixture()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualWallClock(Self.now * 1000)
-        let logger = Logger(label: "xray-daemon-test")
-        let database = try SkylensDatabase(directory: dir)
-        let writer = TraceWriter(store: SQLiteTraceStore(database: database), wallClock: clock, logger: logger)
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxBatch: 3, gather: .seconds(60), writer: writer,
                                          wallClock: clock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
@@ -86,13 +89,8 @@ struct XRayDaemonTests {
     /// (the gather window is a millisecond here: without the wait, each would be a commit of its own); a document
     /// whose root never comes is written once it has waited the limit, with no other datagram arriving.
     @Test func documentsWaitForTheirTracesRoot() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let (database, store, writer, clock, logger, dir) = try Self.fixture()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualWallClock(Self.now * 1000)
-        let logger = Logger(label: "xray-daemon-test")
-        let database = try SkylensDatabase(directory: dir)
-        let store = SQLiteTraceStore(database: database)
-        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .milliseconds(300),
                                          writer: writer, wallClock: clock, logger: logger)
         func blocks() async throws -> Int? {
@@ -121,12 +119,8 @@ struct XRayDaemonTests {
 
     /// Documents still waiting for their root when the collector stops are written, not lost.
     @Test func documentsWaitingAtShutdownAreWritten() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let (_, store, writer, clock, logger, dir) = try Self.fixture()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualWallClock(Self.now * 1000)
-        let logger = Logger(label: "xray-daemon-test")
-        let store = SQLiteTraceStore(database: try SkylensDatabase(directory: dir))
-        let writer = TraceWriter(store: store, wallClock: clock, logger: logger)
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .seconds(3600),
                                          writer: writer, wallClock: clock, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
@@ -147,11 +141,8 @@ struct XRayDaemonTests {
     /// share a UDP port (Linux lets two UDP sockets that both ask for address reuse bind one port, and the second
     /// collector then failed on the port's TCP side).
     @Test func aDaemonPortIsNotShared() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("skylens-daemon-\(UUID().uuidString)").path
+        let (_, _, writer, clock, logger, dir) = try Self.fixture()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = ManualWallClock(Self.now * 1000)
-        let logger = Logger(label: "xray-daemon-test")
-        let writer = TraceWriter(store: SQLiteTraceStore(database: try SkylensDatabase(directory: dir)), wallClock: clock, logger: logger)
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, writer: writer, wallClock: clock, logger: logger)
         #expect(throws: (any Error).self) {
             _ = try XRayDaemon.bind(host: "127.0.0.1", port: daemon.port, writer: writer, wallClock: clock, logger: logger)
