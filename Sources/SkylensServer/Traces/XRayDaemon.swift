@@ -9,7 +9,8 @@ import SkylensStorage
 /// and one segment document. Datagrams are taken off the socket in bursts by a thread of their own, parsed and
 /// validated here in batches (a datagram the daemon would drop, or an invalid document, is counted and logged), and
 /// written through the trace writer; documents that arrive before their trace's root segment wait for it
-/// (``RootlessHold``), so that each trace is written once. The same port's TCP side serves the X-Ray API (the SDKs' sampling polls).
+/// (``RootlessHold``), so that each trace is written once. The same port's TCP side serves the X-Ray API (the SDKs'
+/// sampling polls).
 package final class XRayDaemon: Service {
     /// Datagrams waiting to be parsed; beyond this many new ones are dropped, as a full UDP buffer would. Waiting
     /// datagrams are kept as received (about 160 MB for the default 400,000 documents of 400 bytes); only a
