@@ -26,7 +26,7 @@ package struct RootlessHold: Sendable {
     package var count: Int { held.count }
 
     /// Whether a document completes its trace: a completed top-level segment with no parent.
-    package static func isRoot(_ d: SegmentDocument) -> Bool {
+    static func isRoot(_ d: SegmentDocument) -> Bool {
         !d.segment.isSubsegment && d.segment.parentKey == nil && !d.segment.inProgress
     }
 

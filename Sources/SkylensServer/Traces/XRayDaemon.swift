@@ -150,13 +150,13 @@ package final class XRayDaemon: Service {
     package func run() async throws {
         var buffer = Datagrams()
         var hold = RootlessHold(limit: holdLimit, capacity: maxBatch)
-        // The doorbell also rings a few times a second, so that documents held for their root are released on time
-        // when no datagram comes.
-        let ring = self.ring, tick = holdLimit / 4
+        // While documents wait for their root, the doorbell also rings a few times a second, so that they are
+        // released on time when no datagram comes.
+        let ring = self.ring, tick = holdLimit / 4, heldCount = self.heldCount
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: tick)
-                ring.yield()
+                if heldCount.withLock({ $0 }) > 0 { ring.yield() }
             }
         }
         await withGracefulShutdownHandler {

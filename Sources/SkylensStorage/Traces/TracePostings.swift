@@ -63,8 +63,7 @@ package final class TracePostings: Sendable {
     /// Gathers the entries of `pool`'s commits.
     init(observing pool: DatabasePool) {
         let state = self.state
-        pool.add(transactionObserver: CommitObserver(committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) }),
-                 extent: .databaseLifetime)
+        CommitObserver.observe(pool, committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) })
     }
 
     /// Whether a flush may have anything to write.

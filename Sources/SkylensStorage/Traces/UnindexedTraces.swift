@@ -28,8 +28,7 @@ final class UnindexedTraces: Sendable {
     /// Follows the rows `pool`'s commits add and index.
     init(observing pool: DatabasePool) {
         let state = self.state
-        pool.add(transactionObserver: CommitObserver(committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) }),
-                 extent: .databaseLifetime)
+        CommitObserver.observe(pool, committed: { Self.committed(state) }, rolledBack: { Self.rolledBack(state) })
     }
 
     /// The unindexed rows, as the last commit left them (nil when not known yet).
