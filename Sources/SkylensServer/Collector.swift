@@ -60,12 +60,14 @@ package struct Collector: Sendable {
         }
         let traces = SQLiteTraceStore(database: database)
         let traceWriter = TraceWriter(store: traces, wallClock: wallClock, logger: logger)
+        // The daemon's UDP socket is bound here, so its port (when configured as 0) is the TCP side's port too.
+        let daemon = try XRayDaemon.bind(host: configuration.host, port: configuration.xrayPort,
+                                         holdLimit: configuration.xrayHoldLimit, writer: traceWriter, wallClock: wallClock,
+                                         logger: logger)
         let xray = XRayAPI(store: traces, writer: traceWriter,
                            sampling: SamplingService(rules: rules.samplingRules, loadedAt: Double(wallClock.nowMillis() / 1000)),
-                           wallClock: wallClock, region: configuration.region, account: configuration.accountID)
-        // The daemon's UDP socket is bound here, so its port (when configured as 0) is the TCP side's port too.
-        let daemon = try XRayDaemon.bind(host: configuration.host, port: configuration.xrayPort, writer: traceWriter,
-                                         wallClock: wallClock, logger: logger)
+                           wallClock: wallClock, region: configuration.region, account: configuration.accountID,
+                           rootsStored: { daemon.rootsStored($0) })
         let logs = LogsAPI(store: store, writer: writer, metricFilters: MetricFilterRegistry(store: store, rules: rules.metricFilters),
                            metrics: committingMetrics, traces: traces,
                            wallClock: wallClock, region: configuration.region, accountID: configuration.accountID, logger: logger)

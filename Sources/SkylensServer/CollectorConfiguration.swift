@@ -7,6 +7,8 @@ package struct CollectorConfiguration: Sendable {
     package var port = 4566
     /// The X-Ray daemon port (UDP segments; TCP for the SDKs' sampling polls and the X-Ray API); 0 picks a free one.
     package var xrayPort = 2000
+    /// How long a document sent to the daemon waits for its trace's root segment at most (``RootlessHold``).
+    package var xrayHoldLimit: Duration = .seconds(1)
     package var dataDirectory = CollectorConfiguration.defaultDataDirectory
     package var rulesDirectory = "rules"
     package var region = "us-east-1"

@@ -62,6 +62,19 @@ struct RootlessHoldTests {
         #expect(Self.ids(hold.releaseAll()) == ["0000000000000002", "0000000000000005"])
     }
 
+    /// A root stored another way (PutTraceSegments) releases its trace's held documents, and only those.
+    @Test func aRootStoredElsewhereReleasesItsTrace() throws {
+        var hold = RootlessHold(limit: .seconds(1), capacity: 100)
+        let held = try [Self.document(1, 1, .downstream), Self.document(2, 2, .downstream), Self.document(1, 3, .subsegment)]
+        #expect(hold.release(adding: held, now: Self.t0).isEmpty)
+        let stored = try Set([Self.document(1, 4, .root).traceKey].compactMap { $0 })
+        #expect(Self.ids(hold.release(adding: [], rootsStored: stored, now: Self.t0)) == ["0000000000000001", "0000000000000003"])
+        // A document arriving with the call is released too when its trace's root was stored.
+        let late = try [Self.document(1, 5, .downstream), Self.document(2, 6, .downstream)]
+        #expect(Self.ids(hold.release(adding: late, rootsStored: stored, now: Self.t0)) == ["0000000000000005"])
+        #expect(Self.ids(hold.releaseAll()) == ["0000000000000002", "0000000000000006"])
+    }
+
     /// An in-progress root does not complete its trace; a document whose root never comes goes once it has waited
     /// `limit`, whether or not anything else arrives.
     @Test func documentsWithoutACompletedRootGoAfterTheLimit() throws {

@@ -117,6 +117,29 @@ struct XRayDaemonTests {
         #expect(try await store.traces(ids: ids).map { $0.documents.count } == [2, 1])
     }
 
+    /// Documents waiting for a root that PutTraceSegments stored are written once the daemon is told, not after the
+    /// limit (an hour here); another trace's keep waiting.
+    @Test func documentsGoWhenTheirRootIsStoredElsewhere() async throws {
+        let (_, store, writer, clock, logger, dir) = try Self.fixture()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .seconds(3600),
+                                         writer: writer, wallClock: clock, logger: logger)
+        let ids = [4, 5].map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try sendDatagram(Self.datagram(4, parent: "00000000000000aa", id: 400), port: daemon.port)
+            try sendDatagram(Self.datagram(5, parent: "00000000000000aa", id: 500), port: daemon.port)
+            _ = try await eventually("both downstream segments held") { daemon.held == 2 ? true : nil }
+            daemon.rootsStored([try #require(TraceKey(ids[0]))])
+            _ = try await eventually("trace 4's segment stored") { writer.stored.withLock { $0 } == 1 ? true : nil }
+            #expect(daemon.held == 1)
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+        #expect(try await store.traces(ids: ids).map { $0.documents.count } == [1, 1])
+    }
+
     /// Documents still waiting for their root when the collector stops are written, not lost.
     @Test func documentsWaitingAtShutdownAreWritten() async throws {
         let (_, store, writer, clock, logger, dir) = try Self.fixture()

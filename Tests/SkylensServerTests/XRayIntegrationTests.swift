@@ -135,6 +135,26 @@ struct XRayIntegrationTests {
         }
     }
 
+    /// A downstream segment sent to the daemon waits for its trace's root; a root stored through PutTraceSegments
+    /// releases it (the wait's limit is an hour here, so only the root can).
+    @Test func aRootPutThroughTheAPIReleasesDocumentsTheDaemonHolds() async throws {
+        try await TestCollector.with(configure: { $0.xrayHoldLimit = .seconds(3600) }) { c in
+            let docs = Self.documents
+            try sendDatagram(Array(("{\"format\": \"json\", \"version\": 1}\n" + docs.backend).utf8), port: c.collector.xrayPort)
+            _ = try await eventually("the downstream segment held") { () -> Bool? in
+                let xray = try await c.get("/_skylens/health").json["xray"] as? [String: Any]
+                return xray?["documentsHeld"] as? Int == 1 ? true : nil
+            }
+            #expect(try await post(c, "/TraceSegments", ["TraceSegmentDocuments": [docs.api]]).status == 200)
+            let ids = try await eventually("the trace has both documents") { () -> [String]? in
+                let r = try await post(c, "/Traces", ["TraceIds": [Self.traceID]])
+                let segments = (r.json["Traces"] as? [[String: Any]])?.first?["Segments"] as? [[String: Any]] ?? []
+                return segments.count == 2 ? segments.compactMap { $0["Id"] as? String } : nil
+            }
+            #expect(Set(ids) == ["a000000000000001", "b000000000000001"])
+        }
+    }
+
     @Test func theDaemonPortServesSamplingRules() async throws {
         try await TestCollector.with { c in
             let rules = try await post(c, "/GetSamplingRules", [String: Any](), port: c.collector.xrayPort)

@@ -8,6 +8,8 @@
 /// such as one continued from an uninstrumented caller, is then written anyway), or until more than ``capacity``
 /// wait. The design of OpenTelemetry's group-by-trace processor, released by the root instead of by time alone.
 ///
+/// A root stored another way (PutTraceSegments) releases its trace's documents too, when the caller passes its key.
+///
 /// Pure: the caller passes the time, and writes what each call releases.
 package struct RootlessHold: Sendable {
     /// How long a document waits for its trace's root at most.
@@ -26,17 +28,20 @@ package struct RootlessHold: Sendable {
     package var count: Int { held.count }
 
     /// Whether a document completes its trace: a completed top-level segment with no parent.
-    static func isRoot(_ d: SegmentDocument) -> Bool {
+    package static func isRoot(_ d: SegmentDocument) -> Bool {
         !d.segment.isSubsegment && d.segment.parentKey == nil && !d.segment.inProgress
     }
 
     /// Takes the documents that just arrived; returns those to write now (each trace's in arrival order): every
-    /// document, held or new, of a trace whose root is among them, those that have waited `limit`, and the oldest
-    /// beyond `capacity`. The rest wait.
-    package mutating func release(adding arrived: [SegmentDocument], now: ContinuousClock.Instant) -> [SegmentDocument] {
+    /// document, held or new, of a trace whose root is among them or in `rootsStored` (the traces whose roots were
+    /// stored another way since the last call), those that have waited `limit`, and the oldest beyond `capacity`.
+    /// The rest wait.
+    package mutating func release(adding arrived: [SegmentDocument], rootsStored: Set<TraceKey> = [],
+                                  now: ContinuousClock.Instant) -> [SegmentDocument] {
         // (A root is never held: it goes with the rest of its trace's documents.)
         // (Traces are told apart by their keys; a document without one goes at once, for the store to refuse.)
-        var rooted = Set<TraceKey>(minimumCapacity: arrived.count / 2)
+        var rooted = rootsStored
+        rooted.reserveCapacity(rootsStored.count + arrived.count / 2)
         for d in arrived where Self.isRoot(d) { if let key = d.traceKey { rooted.insert(key) } }
         func goes(_ d: SegmentDocument) -> Bool { d.traceKey.map(rooted.contains) ?? true }
         // Most batches complete every trace they hold a document of: then all of them go, with nothing waiting.

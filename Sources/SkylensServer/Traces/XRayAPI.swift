@@ -24,11 +24,15 @@ package struct XRayAPI: Sendable {
     let wallClock: any WallClock
     let region: String
     let account: String
+    /// Told the traces whose root segments PutTraceSegments stored (the X-Ray daemon's, so that documents it holds
+    /// for those roots are written).
+    let rootsStored: @Sendable ([TraceKey]) -> Void
 
     package init(store: any TraceStore, writer: TraceWriter, sampling: SamplingService, wallClock: any WallClock, region: String,
-                 account: String) {
+                 account: String, rootsStored: @escaping @Sendable ([TraceKey]) -> Void = { _ in }) {
         self.store = store
         self.writer = writer
+        self.rootsStored = rootsStored
         self.sampling = sampling
         self.wallClock = wallClock
         self.region = region
@@ -85,6 +89,8 @@ package struct XRayAPI: Sendable {
             bytes.removeAll()
         }
         try await writer.put(accepted)
+        let roots = accepted.filter(RootlessHold.isRoot).compactMap(\.traceKey)
+        if !roots.isEmpty { rootsStored(roots) }
         return .map([("UnprocessedTraceSegments", .array(unprocessed))])
     }
 

@@ -69,6 +69,9 @@ package final class XRayDaemon: Service {
     /// Documents parsed and waiting for their trace's root segment.
     package var held: Int { heldCount.withLock { $0 } }
     private let heldCount = LockedState(0)
+    /// Traces whose root segments were stored another way (PutTraceSegments) while documents were held, not yet
+    /// passed to the hold.
+    private let rootsStoredElsewhere = LockedState(Set<TraceKey>())
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
     private init(host: String, port: Int, maxPending: Int, maxBatch: Int, gather: Duration, holdLimit: Duration,
@@ -105,6 +108,15 @@ package final class XRayDaemon: Service {
     }
 
     package var port: Int { socket.port }
+
+    /// Tells the daemon that these traces' root segments were stored another way (PutTraceSegments): documents of
+    /// theirs waiting for their roots are then written at once, without waiting out the limit. (Documents not yet
+    /// parsed when this is called still wait.)
+    package func rootsStored(_ traces: some Sequence<TraceKey>) {
+        guard heldCount.withLock({ $0 }) > 0 else { return }
+        rootsStoredElsewhere.withLock { $0.formUnion(traces) }
+        ring.yield()
+    }
 
     /// Where a port is looked for when the daemon's is configured as 0: below the ephemeral ranges (Linux 32768–60999,
     /// IANA 49152–65535), which the system's own choices (other servers' port 0, every outgoing connection) come from.
@@ -215,7 +227,11 @@ package final class XRayDaemon: Service {
     private func parsePending(into buffer: inout Datagrams, hold: inout RootlessHold) -> [SegmentDocument]? {
         let arrived = parseNext(into: &buffer)
         guard arrived != nil || hold.count > 0 else { return nil }
-        let released = hold.release(adding: arrived ?? [], now: .now)
+        let rootsStored = rootsStoredElsewhere.withLock { roots in
+            defer { roots = [] }
+            return roots
+        }
+        let released = hold.release(adding: arrived ?? [], rootsStored: rootsStored, now: .now)
         heldCount.withLock { $0 = hold.count }
         return arrived == nil && released.isEmpty ? nil : released
     }
