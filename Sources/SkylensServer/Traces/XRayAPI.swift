@@ -29,7 +29,7 @@ package struct XRayAPI: Sendable {
     let rootsStored: @Sendable ([TraceKey]) -> Void
 
     package init(store: any TraceStore, writer: TraceWriter, sampling: SamplingService, wallClock: any WallClock, region: String,
-                 account: String, rootsStored: @escaping @Sendable ([TraceKey]) -> Void = { _ in }) {
+                 account: String, rootsStored: @escaping @Sendable ([TraceKey]) -> Void) {
         self.store = store
         self.writer = writer
         self.rootsStored = rootsStored
