@@ -25,9 +25,24 @@ struct XRayDaemonTests {
         return (database, store, TraceWriter(store: store, wallClock: clock, logger: logger), clock, logger, dir)
     }
 
+    /// Runs the daemon and its writer as the collector does, calls `body`, then shuts both down gracefully (the daemon
+    /// writes what it still has).
+    static func running(_ daemon: XRayDaemon, _ writer: TraceWriter, _ logger: Logger, _ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await body()
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Trace `i`'s id (started now).
+    static func traceID(_ i: Int) -> String { "1-\(String(now, radix: 16))-\(String(format: "%024x", i))" }
+
     /// The root segment of trace `i`, or with `parent` a downstream segment of it (`id` then tells it apart).
     static func datagram(_ i: Int, parent: String? = nil, id: Int? = nil) -> [UInt8] {
-        let trace = "1-\(String(now, radix: 16))-\(String(format: "%024x", i))"
+        let trace = traceID(i)
         let id = String(format: "%016x", id ?? i + 1)
         let parentMember = parent.map { #","parent_id":"\#($0)""# } ?? ""
         return Array(#"{"format":"json","version":1}"#.utf8) + [0x0A]
@@ -47,16 +62,12 @@ struct XRayDaemonTests {
         #expect(daemon.waiting == 10)
         #expect(daemon.dropped == 15)
 
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await Self.running(daemon, writer, logger) {
             _ = try await eventually("the kept datagrams stored") { writer.stored.withLock { $0 } == 10 ? true : nil }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect(daemon.counts.withLock { $0.accepted } == 10)
         #expect(daemon.dropped == 15)
-        let ids = (0..<25).map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
+        let ids = (0..<25).map(Self.traceID)
         #expect(try await store.traces(ids: ids).map(\.facts.id) == Array(ids[0..<10]))
     }
 
@@ -68,9 +79,7 @@ struct XRayDaemonTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, maxBatch: 3, gather: .seconds(60), writer: writer,
                                          wallClock: clock, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await Self.running(daemon, writer, logger) {
             // Each one taken off the socket (a burst of its own) before the next is sent: the first two wait, and the
             // third makes a full batch.
             for i in 0..<2 {
@@ -79,8 +88,6 @@ struct XRayDaemonTests {
             }
             try sendDatagram(Self.datagram(2), port: daemon.port)
             _ = try await eventually("the three stored") { writer.stored.withLock { $0 } == 3 ? true : nil }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect(try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM trace_block") } == 1)
     }
@@ -96,9 +103,7 @@ struct XRayDaemonTests {
         func blocks() async throws -> Int? {
             try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM trace_block") }
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await Self.running(daemon, writer, logger) {
             try sendDatagram(Self.datagram(1, parent: "00000000000000aa", id: 100), port: daemon.port)
             _ = try await eventually("the downstream segment held") { daemon.held == 1 ? true : nil }
             #expect(writer.stored.withLock { $0 } == 0)
@@ -110,10 +115,8 @@ struct XRayDaemonTests {
             try sendDatagram(Self.datagram(2, parent: "00000000000000aa", id: 200), port: daemon.port)
             _ = try await eventually("the rootless segment stored") { writer.stored.withLock { $0 } == 3 ? true : nil }
             #expect(try await blocks() == 2)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
-        let ids = [1, 2].map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
+        let ids = [1, 2].map(Self.traceID)
         #expect(try await store.traces(ids: ids).map { $0.documents.count } == [2, 1])
     }
 
@@ -124,18 +127,14 @@ struct XRayDaemonTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .seconds(3600),
                                          writer: writer, wallClock: clock, logger: logger)
-        let ids = [4, 5].map { "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", $0))" }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        let ids = [4, 5].map(Self.traceID)
+        try await Self.running(daemon, writer, logger) {
             try sendDatagram(Self.datagram(4, parent: "00000000000000aa", id: 400), port: daemon.port)
             try sendDatagram(Self.datagram(5, parent: "00000000000000aa", id: 500), port: daemon.port)
             _ = try await eventually("both downstream segments held") { daemon.held == 2 ? true : nil }
             daemon.rootsStored([try #require(TraceKey(ids[0]))])
             _ = try await eventually("trace 4's segment stored") { writer.stored.withLock { $0 } == 1 ? true : nil }
             #expect(daemon.held == 1)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect(try await store.traces(ids: ids).map { $0.documents.count } == [1, 1])
     }
@@ -146,18 +145,13 @@ struct XRayDaemonTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let daemon = try XRayDaemon.bind(host: "127.0.0.1", port: 0, gather: .milliseconds(1), holdLimit: .seconds(3600),
                                          writer: writer, wallClock: clock, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
+        try await Self.running(daemon, writer, logger) {
             try sendDatagram(Self.datagram(3, parent: "00000000000000aa", id: 300), port: daemon.port)
             _ = try await eventually("the downstream segment held") { daemon.held == 1 ? true : nil }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
         }
         #expect(writer.stored.withLock { $0 } == 1)
         #expect(daemon.held == 0)
-        let id = "1-\(String(Self.now, radix: 16))-\(String(format: "%024x", 3))"
-        #expect(try await store.traces(ids: [id]).map { $0.documents.count } == [1])
+        #expect(try await store.traces(ids: [Self.traceID(3)]).map { $0.documents.count } == [1])
     }
 
     /// A port held by one daemon is refused to another, so that two collectors started with port 0 at once never
@@ -170,11 +164,6 @@ struct XRayDaemonTests {
         #expect(throws: (any Error).self) {
             _ = try XRayDaemon.bind(host: "127.0.0.1", port: daemon.port, writer: writer, wallClock: clock, logger: logger)
         }
-        let group = ServiceGroup(configuration: .init(services: [.init(service: writer), .init(service: daemon)], logger: logger))
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            tasks.addTask { try await group.run() }
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-        }
+        try await Self.running(daemon, writer, logger) {}
     }
 }
