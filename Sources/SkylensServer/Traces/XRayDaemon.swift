@@ -67,11 +67,16 @@ package final class XRayDaemon: Service {
     /// Datagrams taken off the socket and not yet parsed.
     package var waiting: Int { state.withLock { $0.received.ends.count } }
     /// Documents parsed and waiting for their trace's root segment.
-    package var held: Int { heldCount.withLock { $0 } }
-    private let heldCount = LockedState(0)
-    /// Traces whose root segments were stored another way (PutTraceSegments) while documents were held, not yet
-    /// passed to the hold.
-    private let rootsStoredElsewhere = LockedState(Set<TraceKey>())
+    package var held: Int { holdState.withLock { $0.held } }
+
+    /// What the parsing loop's ``RootlessHold`` (a local of ``run()``) shares with other threads: how many documents
+    /// it holds, and the traces whose root segments were stored another way (PutTraceSegments) while it held some,
+    /// not yet passed to it.
+    private struct HoldState {
+        var held = 0
+        var rootsStored: Set<TraceKey> = []
+    }
+    private let holdState = LockedState(HoldState())
 
     /// Binds the UDP socket now, so that the port (resolved when 0) is known to the TCP side before anything runs.
     private init(host: String, port: Int, maxPending: Int, maxBatch: Int, gather: Duration, holdLimit: Duration,
@@ -113,9 +118,12 @@ package final class XRayDaemon: Service {
     /// theirs waiting for their roots are then written at once, without waiting out the limit. (Documents not yet
     /// parsed when this is called still wait.)
     package func rootsStored(_ traces: some Sequence<TraceKey>) {
-        guard heldCount.withLock({ $0 }) > 0 else { return }
-        rootsStoredElsewhere.withLock { $0.formUnion(traces) }
-        ring.yield()
+        let noted = holdState.withLock { s -> Bool in
+            guard s.held > 0 else { return false }
+            s.rootsStored.formUnion(traces)
+            return true
+        }
+        if noted { ring.yield() }
     }
 
     /// Where a port is looked for when the daemon's is configured as 0: below the ephemeral ranges (Linux 32768–60999,
@@ -164,11 +172,11 @@ package final class XRayDaemon: Service {
         var hold = RootlessHold(limit: holdLimit, capacity: maxBatch)
         // While documents wait for their root, the doorbell also rings a few times a second, so that they are
         // released on time when no datagram comes.
-        let ring = self.ring, tick = holdLimit / 4, heldCount = self.heldCount
+        let ring = self.ring, tick = holdLimit / 4, holdState = self.holdState
         let ticker = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: tick)
-                if heldCount.withLock({ $0 }) > 0 { ring.yield() }
+                if holdState.withLock({ $0.held }) > 0 { ring.yield() }
             }
         }
         await withGracefulShutdownHandler {
@@ -195,7 +203,7 @@ package final class XRayDaemon: Service {
         await socket.stop()
         while let documents = parsePending(into: &buffer, hold: &hold) { await store(documents) }
         await store(hold.releaseAll())
-        heldCount.withLock { $0 = 0 }
+        holdState.withLock { $0 = HoldState() }
     }
 
     private func store(_ documents: [SegmentDocument]) async {
@@ -227,12 +235,12 @@ package final class XRayDaemon: Service {
     private func parsePending(into buffer: inout Datagrams, hold: inout RootlessHold) -> [SegmentDocument]? {
         let arrived = parseNext(into: &buffer)
         guard arrived != nil || hold.count > 0 else { return nil }
-        let rootsStored = rootsStoredElsewhere.withLock { roots in
-            defer { roots = [] }
-            return roots
+        let rootsStored = holdState.withLock { s in
+            defer { s.rootsStored = [] }
+            return s.rootsStored
         }
         let released = hold.release(adding: arrived ?? [], rootsStored: rootsStored, now: .now)
-        heldCount.withLock { $0 = hold.count }
+        holdState.withLock { $0.held = hold.count }
         return arrived == nil && released.isEmpty ? nil : released
     }
 
